@@ -1,0 +1,116 @@
+"""Every setting in one place: ``defaults.toml``, then ``VIDA_<KEY>`` environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "VIDA_"
+MAX_WIDTH, MAX_HEIGHT, MAX_FPS = 3840, 2160, 60
+
+
+class ConfigError(ValueError):
+    """A setting has a value VIDA cannot use; the message names the setting and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The studio's settings after defaults and environment were merged and checked."""
+
+    host: str
+    port: int
+    data_dir: Path
+    width: int
+    height: int
+    fps: int
+    x264_preset: str
+    preview_width: int
+    ice_servers: tuple[str, ...]
+    ice_host_addresses: tuple[str, ...]
+    connect_timeout_s: float
+    camera_timeout_s: float
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Folder that "record to file" writes into."""
+        return self.data_dir / "recordings"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (CLI flags win over the environment)."""
+        return dataclasses.replace(self, **changes)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read ``defaults.toml`` and apply ``VIDA_*`` overrides from ``environ`` (os.environ)."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = tomllib.loads(
+        resources.files("config").joinpath("defaults.toml").read_text("utf-8")
+    )
+    for key in raw:
+        value = env.get(ENV_PREFIX + key.upper())
+        if value is not None:
+            raw[key] = value
+    width, height = parse_resolution(str(raw["resolution"]))
+    return Settings(
+        host=str(raw["host"]),
+        port=_int_in(raw, "port", 0, 65535),
+        data_dir=Path(str(raw["data_dir"])).expanduser(),
+        width=width,
+        height=height,
+        fps=_int_in(raw, "fps", 1, MAX_FPS),
+        x264_preset=str(raw["x264_preset"]),
+        preview_width=_int_in(raw, "preview_width", 160, MAX_WIDTH),
+        ice_servers=_csv(raw["ice_servers"]),
+        ice_host_addresses=_csv(raw["ice_host_addresses"]),
+        connect_timeout_s=_float_in(raw, "connect_timeout_s", 0.5, 120.0),
+        camera_timeout_s=_float_in(raw, "camera_timeout_s", 0.5, 120.0),
+    )
+
+
+def parse_resolution(text: str) -> tuple[int, int]:
+    """Parse ``WIDTHxHEIGHT`` (or ``720p``/``1080p``) into an even-sized (width, height)."""
+    presets = {"360p": (640, 360), "480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+    if text.lower() in presets:
+        return presets[text.lower()]
+    try:
+        width_text, height_text = text.lower().split("x")
+        width, height = int(width_text), int(height_text)
+    except ValueError:
+        raise ConfigError(
+            f"resolution {text!r} is not WIDTHxHEIGHT (e.g. 1280x720) or one of {sorted(presets)}"
+        ) from None
+    if not (16 <= width <= MAX_WIDTH and 16 <= height <= MAX_HEIGHT) or width % 2 or height % 2:
+        raise ConfigError(
+            f"resolution {text!r} must be even numbers between 16x16 and {MAX_WIDTH}x{MAX_HEIGHT}"
+        )
+    return width, height
+
+
+def _int_in(raw: Mapping[str, Any], key: str, low: int, high: int) -> int:
+    try:
+        value = int(raw[key])
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a whole number, got {raw[key]!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{key} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float_in(raw: Mapping[str, Any], key: str, low: float, high: float) -> float:
+    try:
+        value = float(raw[key])
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a number, got {raw[key]!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{key} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _csv(value: Any) -> tuple[str, ...]:
+    return tuple(item.strip() for item in str(value).split(",") if item.strip())

@@ -1,0 +1,118 @@
+"""Where a stream goes: an RTMP(S) server plus stream key, or a local recording file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from rtmp.errors import InvalidDestination
+
+RTMP_SCHEMES = ("rtmp", "rtmps")
+MASK = "****"
+_KEY_ALLOWED = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One output of a stream.
+
+    ``kind`` is ``"rtmp"`` (``server_url`` is ``rtmp[s]://host[:port]/app``) or ``"file"``
+    (``server_url`` is a local path). The stream key is kept apart from the URL so that
+    everything shown to people can print the URL and mask the key.
+    """
+
+    kind: str
+    server_url: str
+    stream_key: str = field(default="", repr=False)
+
+    @property
+    def publish_url(self) -> str:
+        """The URL FFmpeg publishes to, key included. Never log or return it."""
+        if self.kind == "file" or not self.stream_key:
+            return self.server_url
+        return f"{self.server_url.rstrip('/')}/{self.stream_key}"
+
+    @property
+    def display(self) -> str:
+        """A safe description: the server URL with the key masked."""
+        if self.kind == "file":
+            return f"file {self.server_url}"
+        return f"{self.server_url.rstrip('/')}/{MASK}" if self.stream_key else self.server_url
+
+    def redact(self, text: str) -> str:
+        """Replace every form of the stream key in ``text`` with a mask."""
+        return redact(text, self.stream_key)
+
+
+def redact(text: str, secret: str) -> str:
+    """Mask ``secret`` (plain or percent-encoded) wherever it appears in ``text``."""
+    if not secret:
+        return text
+    for form in {secret, quote(secret, safe=""), quote(secret)}:
+        text = text.replace(form, MASK)
+    return text
+
+
+def rtmp_destination(server_url: str, stream_key: str = "") -> Destination:
+    """Check an RTMP(S) server URL and stream key the way a streamer types them into OBS.
+
+    When ``stream_key`` is empty the key may be the last part of the URL
+    (``rtmp://host/app/KEY``): everything after the application name is taken as the key.
+    """
+    url = server_url.strip()
+    key = stream_key.strip()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in RTMP_SCHEMES:
+        shown = f"{scheme}://" if scheme else "no scheme"
+        raise InvalidDestination(
+            f"server URL must start with rtmp:// or rtmps:// (got {shown}); "
+            "choose 'record to file' to record locally"
+        )
+    if not parts.hostname:
+        raise InvalidDestination("server URL has no host name, e.g. rtmp://live.example.com/app")
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily
+    except ValueError:
+        raise InvalidDestination("server URL has an invalid port number") from None
+    if parts.query or parts.fragment:
+        raise InvalidDestination("server URL must not contain '?' or '#'")
+    segments = [s for s in parts.path.split("/") if s]
+    if not segments:
+        raise InvalidDestination(
+            "server URL has no application name, e.g. rtmp://live.example.com/app"
+        )
+    if not key and len(segments) > 1:
+        key = "/".join(segments[1:])
+        segments = segments[:1]
+    if key and not _KEY_ALLOWED.match(key):
+        raise InvalidDestination("stream key may only contain printable characters without spaces")
+    base = f"{scheme}://{parts.netloc}/{'/'.join(segments)}"
+    return Destination(kind="rtmp", server_url=base, stream_key=key)
+
+
+def file_destination(path: str | Path) -> Destination:
+    """A local recording; ``file://`` URLs and plain paths are both accepted."""
+    text = str(path).strip()
+    if text.startswith("file://"):
+        text = text[len("file://") :]
+    if not text:
+        raise InvalidDestination("recording path is empty")
+    target = Path(text).expanduser()
+    if target.is_dir():
+        raise InvalidDestination(f"recording path {target} is a folder; give a file name")
+    return Destination(kind="file", server_url=str(target))
+
+
+def parse_output(target: str, stream_key: str = "") -> Destination:
+    """Turn a CLI ``--output`` (rtmp/rtmps URL, ``file://`` URL or path) into a destination."""
+    scheme = urlsplit(target.strip()).scheme.lower()
+    if scheme in RTMP_SCHEMES:
+        return rtmp_destination(target, stream_key)
+    if "://" in target and scheme != "file":
+        raise InvalidDestination(
+            f"output must be an rtmp://, rtmps:// or file:// URL or a file path (got {scheme}://)"
+        )
+    return file_destination(target)

@@ -1,0 +1,69 @@
+"""The relay's child process: re-mux FLV from stdin to one RTMP(S) URL (see :mod:`rtmp.relay`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import IO
+
+import av
+
+from rtmp.destination import redact
+
+
+class _StdinReader:
+    """Raw reads from fd 0 that return whatever is there (BufferedReader.read(n) waits for n)."""
+
+    def read(self, size: int) -> bytes:
+        return os.read(0, size)
+
+
+def _read_config_line() -> dict[str, str]:
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        byte = os.read(0, 1)
+        if not byte:
+            raise EOFError("no relay configuration on stdin")
+        line += byte
+    return json.loads(line)
+
+
+def _emit(out: IO[str], **event: str) -> None:
+    out.write(json.dumps(event) + "\n")
+    out.flush()
+
+
+def main() -> int:
+    """Child process: re-mux FLV from stdin to the URL given on stdin's first line."""
+    out = sys.stdout
+    url = ""
+    try:
+        url = _read_config_line()["url"]
+        source = av.open(
+            _StdinReader(),
+            mode="r",
+            format="flv",
+            options={"probesize": "32", "analyzeduration": "100000", "fflags": "nobuffer"},
+        )
+        sink = av.open(url, mode="w", format="flv", options={"flvflags": "no_duration_filesize"})
+        streams = {s.index: sink.add_stream_from_template(s) for s in source.streams}
+        connected = False
+        for packet in source.demux():
+            if packet.dts is None:
+                continue  # the demuxer's end-of-stream marker
+            packet.stream = streams[packet.stream.index]
+            sink.mux(packet)
+            if not connected:
+                connected = True
+                _emit(out, event="connected")
+        sink.close()
+        _emit(out, event="finished")
+        return 0
+    except Exception as exc:  # the parent turns any failure into a destination error
+        _emit(out, event="error", message=redact(str(exc), url))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The studio's ASGI app: the page, the signaling API and the session lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from config import Settings
+from rtmp import (
+    Destination,
+    DestinationFailed,
+    InvalidDestination,
+    file_destination,
+    rtmp_destination,
+)
+from streamer.ice import limit_host_addresses
+from streamer.pipeline import CameraSilent
+from streamer.sdp import MAX_SDP_BYTES, InvalidOffer
+from streamer.session import AlreadyLive, SessionNotFound, SessionRegistry
+
+log = logging.getLogger(__name__)
+API = "/api/v1"
+SWEEP_INTERVAL_S = 1.0
+
+# Each error a client can cause, with its status and a stable code for the page.
+ERRORS: dict[type[Exception], tuple[int, str]] = {
+    InvalidOffer: (400, "invalid_offer"),
+    SessionNotFound: (404, "unknown_session"),
+    AlreadyLive: (409, "already_live"),
+    CameraSilent: (409, "camera_silent"),
+    InvalidDestination: (422, "invalid_destination"),
+    DestinationFailed: (502, "destination_failed"),
+}
+
+
+class Offer(BaseModel):
+    """The page's WebRTC offer."""
+
+    sdp: str = Field(max_length=MAX_SDP_BYTES)
+    type: str
+
+
+class GoLive(BaseModel):
+    """Where to stream: an RTMP(S) server and key as OBS asks for them, or a local recording."""
+
+    kind: Literal["rtmp", "record"]
+    server_url: str = Field(default="", max_length=2048)
+    stream_key: str = Field(default="", max_length=512, repr=False)
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """Every API error has this shape."""
+    return {"error": {"code": code, "message": message}}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the studio app for ``settings``."""
+    registry = SessionRegistry(settings)
+    limit_host_addresses(settings.ice_host_addresses)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_sweep_forever(registry), name="vida-sweep")
+        yield
+        sweeper.cancel()
+        await registry.close_all("server shutting down")
+
+    app = FastAPI(title="VIDA studio", version="0.1.0", lifespan=lifespan)
+    app.state.registry = registry
+    web = Path(str(resources.files("web")))
+    app.mount("/static", StaticFiles(directory=web), name="static")
+
+    for exc_type, (status, code) in ERRORS.items():
+        app.add_exception_handler(exc_type, _handler(status, code))
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+
+    @app.get("/", include_in_schema=False)
+    async def studio_page() -> FileResponse:
+        return FileResponse(web / "index.html")
+
+    @app.get(f"{API}/config")
+    async def config() -> dict[str, object]:
+        """What the page needs to know before it connects."""
+        return {
+            "width": settings.width,
+            "height": settings.height,
+            "fps": settings.fps,
+            "ice_servers": list(settings.ice_servers),
+        }
+
+    @app.get(f"{API}/health")
+    async def health() -> dict[str, object]:
+        """Liveness for load balancers."""
+        return {"ok": True, "sessions": len(registry)}
+
+    @app.post(f"{API}/sessions", status_code=201)
+    async def create_session(offer: Offer) -> dict[str, str]:
+        """Start a session from the page's offer; the answer carries every ICE candidate."""
+        session = registry.create()
+        try:
+            answer = await session.accept_offer(offer.sdp, offer.type)
+        except BaseException:
+            await registry.close(session.id, "invalid offer")
+            raise
+        return {"session_id": session.id, "sdp": answer, "type": "answer"}
+
+    @app.post(f"{API}/sessions/{{session_id}}/live")
+    async def go_live(session_id: str, body: GoLive) -> dict[str, object]:
+        """Go live to the destination; fails within seconds if it does not accept the stream."""
+        session = registry.get(session_id)
+        destination = _destination(body, settings, session_id)
+        try:
+            return await session.go_live(destination)
+        except (DestinationFailed, CameraSilent) as exc:
+            session.last_error = str(exc)
+            raise
+
+    @app.post(f"{API}/sessions/{{session_id}}/stop")
+    async def stop_live(session_id: str) -> dict[str, object]:
+        """Stop streaming; the trailer is written before this returns."""
+        return await registry.get(session_id).stop_live()
+
+    @app.get(f"{API}/sessions/{{session_id}}/stats")
+    async def stats(session_id: str) -> dict[str, object]:
+        """Live numbers: fps, bit rate, dropped frames, latency, destination states."""
+        return registry.get(session_id).stats()
+
+    @app.delete(f"{API}/sessions/{{session_id}}", status_code=204)
+    async def close_session(session_id: str) -> None:
+        """Close the session (the page calls this when it goes away)."""
+        await registry.close(session_id, "closed by the page")
+
+    return app
+
+
+def _destination(body: GoLive, settings: Settings, session_id: str) -> Destination:
+    if body.kind == "record":
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        return file_destination(settings.recordings_dir / f"vida-{stamp}-{session_id[:6]}.flv")
+    if not body.server_url.strip():
+        raise InvalidDestination("enter the RTMP server URL (rtmp:// or rtmps://)")
+    return rtmp_destination(body.server_url, body.stream_key)
+
+
+def _handler(status: int, code: str):
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(error_body(code, str(exc)), status_code=status)
+
+    return handle
+
+
+async def _validation_handler(_: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}"
+        for err in exc.errors()
+    )
+    return JSONResponse(error_body("invalid_request", problems), status_code=422)
+
+
+async def _sweep_forever(registry: SessionRegistry) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_INTERVAL_S)
+        try:
+            await registry.sweep()
+        except Exception:
+            log.exception("session sweep failed")

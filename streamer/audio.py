@@ -1,0 +1,64 @@
+"""Microphone audio on the output clock: exactly one tick's samples per video frame."""
+
+from __future__ import annotations
+
+import threading
+from fractions import Fraction
+
+import av
+import numpy as np
+
+SAMPLE_RATE = 48_000  # WebRTC's Opus rate; the encoder resamples to what RTMP wants
+CHANNELS = 2
+MAX_BUFFER_S = 0.3  # more than this queued means the mic clock runs fast: drop the oldest
+
+
+class TickAudio:
+    """A small jitter buffer between the microphone and the output clock.
+
+    The mic pushes frames whenever they arrive; the output clock pulls the samples of each
+    video tick. Missing samples become silence (a muted or absent mic still gives a valid AAC
+    track, which FLV interleaving needs); excess beyond ``MAX_BUFFER_S`` is dropped so that
+    audio never drifts behind video. Timestamps come from the tick, so A/V stay aligned.
+    """
+
+    def __init__(self, fps: int) -> None:
+        self.fps = fps
+        self._resampler = av.AudioResampler(format="s16", layout="stereo", rate=SAMPLE_RATE)
+        self._pending = np.zeros((0, CHANNELS), dtype=np.int16)
+        self._lock = threading.Lock()
+        self.silence_samples = 0
+        self.dropped_samples = 0
+
+    def push(self, frame: av.AudioFrame) -> None:
+        """Add microphone audio (any rate or layout)."""
+        chunks = [out.to_ndarray().reshape(-1, CHANNELS) for out in self._resampler.resample(frame)]
+        if not chunks:
+            return
+        with self._lock:
+            self._pending = np.concatenate([self._pending, *chunks])
+            excess = len(self._pending) - int(MAX_BUFFER_S * SAMPLE_RATE)
+            if excess > 0:
+                self._pending = self._pending[excess:]
+                self.dropped_samples += excess
+
+    def samples_for(self, tick: int) -> tuple[int, int]:
+        """(first sample, count) of output tick ``tick``."""
+        start = tick * SAMPLE_RATE // self.fps
+        return start, (tick + 1) * SAMPLE_RATE // self.fps - start
+
+    def pull(self, tick: int) -> av.AudioFrame:
+        """The audio of tick ``tick``, padded with silence when the mic is short."""
+        start, count = self.samples_for(tick)
+        with self._lock:
+            take = self._pending[:count]
+            self._pending = self._pending[count:]
+        if len(take) < count:
+            self.silence_samples += count - len(take)
+            take = np.concatenate([take, np.zeros((count - len(take), CHANNELS), np.int16)])
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(take).reshape(1, -1), format="s16", layout="stereo"
+        )
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts, frame.time_base = start, Fraction(1, SAMPLE_RATE)
+        return frame

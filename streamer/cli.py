@@ -1,0 +1,150 @@
+"""The ``vida`` command: ``vida serve`` runs the studio, ``vida stream`` streams a media file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+
+from config import ConfigError, Settings, load_settings
+from config.settings import parse_resolution
+from rtmp import DestinationFailed, InvalidDestination, parse_output
+from streamer.pipeline import CameraSilent, StreamPipeline
+from streamer.session import pipeline_settings
+
+log = logging.getLogger("vida")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Arguments of every sub-command; defaults come from config/ and VIDA_* variables."""
+    parser = argparse.ArgumentParser(prog="vida", description="VIDA avatar streaming studio")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the studio (web page + API)")
+    serve.add_argument("--host", help="address to listen on (VIDA_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (VIDA_PORT)")
+    serve.add_argument("--data-dir", help="where recordings go (VIDA_DATA_DIR)")
+    _add_output_args(serve)
+
+    stream = commands.add_parser("stream", help="stream a media file without a browser")
+    stream.add_argument("--input", required=True, help="video file (any format FFmpeg reads)")
+    stream.add_argument("--output", required=True, help="rtmp://, rtmps:// URL or a file path")
+    stream.add_argument("--stream-key", default="", help="stream key, if not in the URL")
+    stream.add_argument("--duration", type=float, help="seconds to stream (default: the file)")
+    stream.add_argument("--loop", action="store_true", help="loop the input until --duration")
+    _add_output_args(stream)
+    return parser
+
+
+def _add_output_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fps", type=int, help="output frame rate (VIDA_FPS)")
+    parser.add_argument("--resolution", help="output size, e.g. 1280x720 (VIDA_RESOLUTION)")
+
+
+def apply_args(settings: Settings, args: argparse.Namespace) -> Settings:
+    """Command-line flags win over the environment and the defaults."""
+    changes: dict[str, object] = {}
+    for name in ("host", "port", "fps"):
+        if getattr(args, name, None) is not None:
+            changes[name] = getattr(args, name)
+    if getattr(args, "data_dir", None):
+        from pathlib import Path
+
+        changes["data_dir"] = Path(args.data_dir).expanduser()
+    if args.resolution:
+        changes["width"], changes["height"] = parse_resolution(args.resolution)
+    if "fps" in changes and not 1 <= int(changes["fps"]) <= 60:  # type: ignore[call-overload]
+        raise ConfigError(f"--fps must be between 1 and 60, got {changes['fps']}")
+    return settings.replace(**changes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``vida`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("aioice", "aiortc", "libav"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        settings = apply_args(load_settings(), args)
+        if args.command == "serve":
+            return serve(settings)
+        return asyncio.run(stream_file(settings, args))
+    except (ConfigError, InvalidDestination, DestinationFailed, CameraSilent) as exc:
+        print(f"vida: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def serve(settings: Settings) -> int:
+    """Run the studio until interrupted."""
+    import uvicorn
+
+    from streamer.app import create_app
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    print(f"VIDA studio on http://{settings.host}:{settings.port}/", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+async def stream_file(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the live pipeline from a media file to one output (``vida stream``)."""
+    from aiortc.contrib.media import MediaPlayer
+
+    destination = parse_output(args.output, args.stream_key)
+    try:
+        player = MediaPlayer(args.input, loop=args.loop)
+    except Exception as exc:  # PyAV raises many kinds for unreadable input
+        print(f"vida: cannot read {args.input}: {exc}", file=sys.stderr)
+        return 2
+    if player.video is None:
+        print(f"vida: {args.input} has no video stream", file=sys.stderr)
+        return 2
+    pipeline = StreamPipeline(pipeline_settings(settings))
+    pipeline.attach_video(player.video)
+    if player.audio is not None:
+        pipeline.attach_audio(player.audio)
+    pipeline.start()
+    try:
+        live = await pipeline.go_live([destination])
+        print(f"live to {destination.display}", file=sys.stderr)
+        started = time.monotonic()
+        while not pipeline.camera_ended and not live.all_failed():
+            elapsed = time.monotonic() - started
+            if args.duration is not None and elapsed >= args.duration:
+                break
+            _print_progress(pipeline, elapsed, args.duration)
+            await asyncio.sleep(min(1.0, _remaining(args.duration, elapsed)))
+        failed = [d for d in live.destinations() if d.error]
+        seconds = await pipeline.stop_live()
+        print(f"\nstreamed {seconds:.1f} s to {destination.display}", file=sys.stderr)
+        for status in failed:
+            print(f"vida: {status.name}: {status.error}", file=sys.stderr)
+        return 1 if failed else 0
+    finally:
+        await pipeline.close()
+        for track in (player.video, player.audio):
+            if track is not None:
+                track.stop()
+
+
+def _remaining(duration: float | None, elapsed: float) -> float:
+    return 1.0 if duration is None else max(0.0, duration - elapsed)
+
+
+def _print_progress(pipeline: StreamPipeline, elapsed: float, duration: float | None) -> None:
+    stats = pipeline.stats()
+    total = f" / {duration:.0f} s" if duration is not None else ""
+    line = (
+        f"\r{elapsed:5.1f} s{total}  {stats.get('output_fps', 0):4.1f} fps  "
+        f"{stats.get('bitrate_kbps', 0):5d} kb/s  dropped {stats.get('frames_dropped', 0)}  "
+        f"latency p50 {stats.get('latency_ms', {}).get('p50', 0):.0f} ms"
+    )
+    print(line, end="", file=sys.stderr, flush=True)

@@ -1,0 +1,163 @@
+"""A live stream's encoder and destinations, on a thread of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import av
+
+from rtmp import (
+    Destination,
+    DestinationFailed,
+    EncoderSettings,
+    FlvTag,
+    RtmpFanout,
+    SinkState,
+    StreamEncoder,
+    open_sink,
+)
+from streamer.stats import RateMeter, StageTimer
+
+log = logging.getLogger(__name__)
+MAX_PENDING_VIDEO = 2  # frames queued for the encoder before new ones are dropped
+
+
+@dataclass(frozen=True)
+class DestinationStatus:
+    """What the page shows of one destination."""
+
+    name: str
+    state: str
+    error: str | None
+
+
+class LiveOutput:
+    """Encodes the output once and fans it out; owns one encoder thread.
+
+    ``submit`` is called on the event loop once per output tick and never blocks: when the
+    encoder is behind, the tick's video is dropped (counted) but its audio is still encoded.
+    """
+
+    def __init__(
+        self,
+        settings: EncoderSettings,
+        destinations: list[Destination],
+        connect_timeout_s: float,
+    ) -> None:
+        self.settings = settings
+        self.encode_time = StageTimer()
+        self.latency = StageTimer()  # camera frame arrival → its FLV tag leaves the muxer
+        self.frames_out = RateMeter()
+        self.bytes_out = RateMeter()
+        self.frames_dropped = 0
+        self.started_at = time.monotonic()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-encode")
+        self._fanout = RtmpFanout(on_tag=self._on_tag)
+        self._sinks = [open_sink(d, connect_timeout_s) for d in destinations]
+        self._in_flight: deque[float] = deque()  # arrival times of frames inside the encoder
+        self._pending_video = 0
+        self._lock = threading.Lock()
+        self._encoder: StreamEncoder | None = None
+        self._stopped = False
+        self._first_tick: int | None = None  # stream timestamps start at 0 when going live
+        self._first_sample = 0
+
+    async def start(self, connect_timeout_s: float) -> None:
+        """Open the encoder and destinations; return once every destination is live.
+
+        Raises :class:`DestinationFailed` (after cleaning up) when any destination fails.
+        """
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._pool, self._open)
+        ready = await asyncio.gather(
+            *(asyncio.to_thread(s.wait_ready, connect_timeout_s + 1.0) for s in self._sinks)
+        )
+        if not all(ready):
+            failed = next(s for s, ok in zip(self._sinks, ready, strict=True) if not ok)
+            await self.stop()
+            raise DestinationFailed(f"{failed.destination.display}: {failed.error}")
+
+    def submit(
+        self, tick: int, video: av.VideoFrame | None, arrived: float, audio: av.AudioFrame
+    ) -> None:
+        """Queue one tick's frames for the encoder thread."""
+        if self._stopped:
+            return
+        if self._first_tick is None:
+            self._first_tick, self._first_sample = tick, audio.pts or 0
+        tick -= self._first_tick
+        audio.pts = (audio.pts or 0) - self._first_sample
+        if video is not None:
+            with self._lock:
+                if self._pending_video >= MAX_PENDING_VIDEO:
+                    video = None
+                    self.frames_dropped += 1
+                else:
+                    self._pending_video += 1
+        self._pool.submit(self._encode, tick, video, arrived, audio)
+
+    def destinations(self) -> list[DestinationStatus]:
+        """The state of every destination."""
+        return [
+            DestinationStatus(s.destination.display, s.state.value, s.error) for s in self._sinks
+        ]
+
+    def all_failed(self) -> bool:
+        """True when no destination is left to stream to."""
+        return all(s.state is SinkState.FAILED for s in self._sinks)
+
+    async def stop(self) -> float:
+        """Flush the encoder, write trailers, close destinations; returns seconds streamed."""
+        if not self._stopped:
+            self._stopped = True
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._pool, self._close)
+            self._pool.shutdown(wait=True)
+        return time.monotonic() - self.started_at
+
+    def _open(self) -> None:
+        for sink in self._sinks:
+            self._fanout.add(sink)
+        self._encoder = StreamEncoder(self.settings, self._fanout.write)
+        self.started_at = time.monotonic()
+
+    def _encode(
+        self, tick: int, video: av.VideoFrame | None, arrived: float, audio: av.AudioFrame
+    ) -> None:
+        encoder = self._encoder
+        if encoder is None:
+            return
+        try:
+            if video is not None:
+                started = time.perf_counter()
+                self._in_flight.append(arrived)
+                encoder.encode_video(video, tick)
+                self.encode_time.add(time.perf_counter() - started)
+            encoder.encode_audio(audio)
+        except av.FFmpegError:
+            log.exception("encoding failed")
+        finally:
+            if video is not None:
+                with self._lock:
+                    self._pending_video -= 1
+
+    def _close(self) -> None:
+        if self._encoder is not None:
+            try:
+                self._encoder.close()
+            except av.FFmpegError:
+                log.exception("flushing the encoder failed")
+        self._fanout.close()
+
+    def _on_tag(self, tag: FlvTag) -> None:
+        self.bytes_out.add(len(tag.data))
+        if tag.is_video_frame and self._in_flight:
+            # No B-frames (zerolatency): video tags leave in the order frames went in.
+            self.latency.add(time.monotonic() - self._in_flight.popleft())
+            self.frames_out.add()

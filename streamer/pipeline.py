@@ -1,0 +1,266 @@
+"""One stream's media path: camera → processing → output clock → encoder and preview.
+
+The output runs on its own clock at the session's frame rate. Processing runs as fast as
+the camera and CPU allow beside it (latest frame wins, nothing queues); CPU work happens on
+worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import av
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from rtmp import Destination, EncoderSettings
+from streamer.audio import TickAudio
+from streamer.letterbox import Letterbox
+from streamer.live import LiveOutput
+from streamer.preview import PreviewTrack
+from streamer.stats import RateMeter, StageTimer
+
+log = logging.getLogger(__name__)
+
+
+class CameraSilent(RuntimeError):
+    """The camera track delivered no frame in time."""
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """The output this pipeline produces."""
+
+    width: int
+    height: int
+    fps: int
+    preview_width: int = 640
+    x264_preset: str = "superfast"
+    camera_timeout_s: float = 5.0
+    connect_timeout_s: float = 8.0
+
+    @property
+    def preview_size(self) -> tuple[int, int]:
+        """Preview size: the output scaled to ``preview_width`` (never up), even sides."""
+        width = min(self.width, self.preview_width)
+        return width // 2 * 2, round(self.height * width / self.width) // 2 * 2
+
+
+@dataclass(frozen=True)
+class ProcessedFrame:
+    """A camera frame turned into output: the encoder's and the preview's copy."""
+
+    video: av.VideoFrame
+    preview: av.VideoFrame
+    arrived: float
+
+
+class StreamPipeline:
+    """Owns the tasks and threads of one stream; ``close`` releases all of them."""
+
+    def __init__(self, settings: PipelineSettings) -> None:
+        self.settings = settings
+        self.preview = PreviewTrack(*settings.preview_size)
+        self.process_time = StageTimer()
+        self.frames_in = RateMeter()
+        self.frames_repeated = 0
+        self.camera_ended = False
+        self._letterbox = Letterbox(settings.width, settings.height)
+        self._audio = TickAudio(settings.fps)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-process")
+        self._newest_camera: tuple[av.VideoFrame, float] | None = None
+        self._camera_event = asyncio.Event()
+        self._first_output = asyncio.Event()
+        self._output: ProcessedFrame | None = None
+        self._last_arrival: float | None = None
+        self._started_at = time.monotonic()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._live: LiveOutput | None = None
+        self._closed = False
+
+    # --- inputs ---------------------------------------------------------------------------
+
+    def attach_video(self, track: MediaStreamTrack) -> None:
+        """Start reading camera frames from ``track``."""
+        self._spawn(self._read_video(track), "camera")
+
+    def attach_audio(self, track: MediaStreamTrack) -> None:
+        """Start reading microphone audio from ``track``."""
+        self._spawn(self._read_audio(track), "microphone")
+
+    def start(self) -> None:
+        """Start processing and the output clock."""
+        self._started_at = time.monotonic()
+        self._spawn(self._process_loop(), "process")
+        self._spawn(self._clock_loop(), "clock")
+
+    # --- live output ----------------------------------------------------------------------
+
+    @property
+    def live(self) -> LiveOutput | None:
+        """The running live output, if any."""
+        return self._live
+
+    async def go_live(self, destinations: list[Destination]) -> LiveOutput:
+        """Start encoding to ``destinations``; returns once they all accepted the stream."""
+        if self._live is not None:
+            raise RuntimeError("already live")
+        s = self.settings
+        try:
+            await asyncio.wait_for(self._first_output.wait(), s.camera_timeout_s)
+        except TimeoutError:
+            raise CameraSilent(
+                f"the camera has sent no video for {s.camera_timeout_s:.0f} s: check that the "
+                "browser may use the camera and that no other app holds it"
+            ) from None
+        encoder = EncoderSettings.for_output(s.width, s.height, s.fps, x264_preset=s.x264_preset)
+        live = LiveOutput(encoder, destinations, s.connect_timeout_s)
+        self._live = live  # the clock feeds it from now on, so the relay gets bytes to open with
+        try:
+            await live.start(s.connect_timeout_s)
+        except BaseException:
+            self._live = None
+            raise
+        return live
+
+    async def stop_live(self) -> float:
+        """Stop the live output cleanly (trailers written); seconds streamed, 0 if not live."""
+        live, self._live = self._live, None
+        return await live.stop() if live is not None else 0.0
+
+    async def close(self) -> None:
+        """Stop everything this pipeline started: tasks, threads, encoder, destinations."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.stop_live()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._pool.shutdown(wait=True)
+        self.preview.stop()
+
+    # --- state for the page ---------------------------------------------------------------
+
+    def camera_silence_s(self) -> float:
+        """Seconds since the last camera frame (since start when none came yet)."""
+        return time.monotonic() - (self._last_arrival or self._started_at)
+
+    def stats(self) -> dict[str, Any]:
+        """Numbers for the page and the API."""
+        live = self._live
+        process = self.process_time.percentiles()
+        stats: dict[str, Any] = {
+            "live": live is not None,
+            "input_fps": round(self.frames_in.rate(), 1),
+            "frames_repeated": self.frames_repeated,
+            "stages_ms": {"process": {"p50": process.p50_ms, "p95": process.p95_ms}},
+            "warnings": [],
+        }
+        silence = self.camera_silence_s()
+        if self.camera_ended:
+            stats["warnings"].append("the camera stopped sending video")
+        elif silence > self.settings.camera_timeout_s:
+            stats["warnings"].append(f"no video from the camera for {silence:.0f} s")
+        if live is not None:
+            encode, latency = live.encode_time.percentiles(), live.latency.percentiles()
+            stats["stages_ms"]["encode"] = {"p50": encode.p50_ms, "p95": encode.p95_ms}
+            stats |= {
+                "output_fps": round(live.frames_out.rate(), 1),
+                "bitrate_kbps": round(live.bytes_out.rate() * 8 / 1000),
+                "frames_dropped": live.frames_dropped,
+                "latency_ms": {"p50": latency.p50_ms, "p95": latency.p95_ms},
+                "live_seconds": round(time.monotonic() - live.started_at, 1),
+                "destinations": [dataclasses.asdict(d) for d in live.destinations()],
+            }
+        return stats
+
+    # --- tasks ----------------------------------------------------------------------------
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(coro, name=f"vida-{name}"))
+
+    async def _read_video(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                now = time.monotonic()
+                self._last_arrival = now
+                self.frames_in.add(now=now)
+                self._newest_camera = (frame, now)  # an unprocessed older frame is skipped
+                self._camera_event.set()
+        except MediaStreamError:
+            self.camera_ended = True
+
+    async def _read_audio(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                self._audio.push(await track.recv())
+
+    async def _process_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._camera_event.wait()
+            self._camera_event.clear()
+            if self._newest_camera is None:
+                continue
+            frame, arrived = self._newest_camera
+            self._newest_camera = None
+            try:
+                video, preview = await loop.run_in_executor(self._pool, self._process, frame)
+            except (av.FFmpegError, ValueError):
+                log.exception("processing a camera frame failed; skipping it")
+                continue
+            self._output = ProcessedFrame(video, preview, arrived)
+            self.preview.show(preview)
+            self._first_output.set()
+
+    def _process(self, frame: av.VideoFrame) -> tuple[av.VideoFrame, av.VideoFrame]:
+        started = time.perf_counter()
+        canvas = self._letterbox.apply(frame)
+        video = av.VideoFrame.from_ndarray(canvas, format="rgb24").reformat(format="yuv420p")
+        width, height = self.settings.preview_size
+        preview = video.reformat(width=width, height=height)
+        self.process_time.add(time.perf_counter() - started)
+        return video, preview
+
+    async def _clock_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = 1.0 / self.settings.fps
+        start = loop.time()
+        tick = 0
+        last_sent: ProcessedFrame | None = None
+        while True:
+            delay = start + tick * period - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            # A stalled loop skips ticks to stay on the wall clock; their audio still goes out.
+            missed = max(0, int(-delay / period)) if delay < 0 else 0
+            for skipped in range(tick, tick + missed):
+                self._emit_audio_only(skipped)
+            tick += missed
+            output = self._output
+            live = self._live
+            audio = self._audio.pull(tick)
+            if live is not None:
+                if missed:
+                    live.frames_dropped += missed
+                if output is last_sent:
+                    self.frames_repeated += 1
+                if output is not None:
+                    live.submit(tick, output.video, output.arrived, audio)
+            last_sent = output
+            tick += 1
+
+    def _emit_audio_only(self, tick: int) -> None:
+        audio = self._audio.pull(tick)
+        if self._live is not None:
+            self._live.submit(tick, None, 0.0, audio)

@@ -1,0 +1,173 @@
+"""Studio sessions: one browser page = one peer connection = one pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+from config import Settings
+from rtmp import Destination
+from streamer.ice import ice_configuration
+from streamer.pipeline import PipelineSettings, StreamPipeline
+from streamer.sdp import InvalidOffer, add_start_bitrate, check_offer
+
+log = logging.getLogger(__name__)
+START_BITRATE_KBPS = 2500
+
+
+class SessionNotFound(LookupError):
+    """No session has that id (it ended, or never existed)."""
+
+
+class AlreadyLive(RuntimeError):
+    """Go live was asked of a session that is already live."""
+
+
+def pipeline_settings(settings: Settings) -> PipelineSettings:
+    """The per-stream settings taken from the studio configuration."""
+    return PipelineSettings(
+        width=settings.width,
+        height=settings.height,
+        fps=settings.fps,
+        preview_width=settings.preview_width,
+        x264_preset=settings.x264_preset,
+        camera_timeout_s=settings.camera_timeout_s,
+        connect_timeout_s=settings.connect_timeout_s,
+    )
+
+
+class StudioSession:
+    """A page's peer connection and its stream pipeline."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.id = secrets.token_urlsafe(12)
+        self.settings = settings
+        self.created_at = time.monotonic()
+        self.pipeline = StreamPipeline(pipeline_settings(settings))
+        self.pc = RTCPeerConnection(ice_configuration(settings.ice_servers))
+        self.closed = asyncio.Event()
+        self.end_reason: str | None = None
+        self.last_error: str | None = None
+        self._live_lock = asyncio.Lock()
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_connection_state)
+
+    async def accept_offer(self, sdp: str, kind: str) -> str:
+        """Apply the page's offer; return the answer SDP (with all ICE candidates in it)."""
+        check_offer(sdp, kind)
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=kind))
+        except Exception as exc:  # aiortc raises many types for malformed SDP
+            raise InvalidOffer(f"the SDP offer could not be used: {exc}") from None
+        answer = await self.pc.createAnswer()
+        await self.pc.setLocalDescription(answer)
+        self.pipeline.start()
+        return add_start_bitrate(self.pc.localDescription.sdp, START_BITRATE_KBPS)
+
+    async def go_live(self, destination: Destination) -> dict[str, Any]:
+        """Start streaming to ``destination``; raises when it fails to accept the stream."""
+        async with self._live_lock:
+            if self.pipeline.live is not None:
+                raise AlreadyLive("this session is already live; stop it first")
+            self.last_error = None
+            live = await self.pipeline.go_live([destination])
+        log.info("session %s live to %s", self.id, destination.display)
+        return {"live": True, "destinations": [d.__dict__ for d in live.destinations()]}
+
+    async def stop_live(self) -> dict[str, Any]:
+        """Stop streaming (the preview keeps running); returns the seconds streamed."""
+        async with self._live_lock:
+            seconds = await self.pipeline.stop_live()
+        log.info("session %s stopped after %.1f s", self.id, seconds)
+        return {"live": False, "streamed_seconds": round(seconds, 2)}
+
+    async def watch(self) -> None:
+        """Ends the stream when every destination failed, so the page sees why."""
+        live = self.pipeline.live
+        if live is not None and live.all_failed():
+            self.last_error = "; ".join(
+                f"{d.name}: {d.error}" for d in live.destinations() if d.error
+            )
+            await self.stop_live()
+
+    def stats(self) -> dict[str, Any]:
+        """The page's live numbers."""
+        return self.pipeline.stats() | {
+            "session_id": self.id,
+            "connection": self.pc.connectionState,
+            "preview_frames_sent": self.pipeline.preview.frames_sent,
+            "error": self.last_error,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+    async def close(self, reason: str) -> None:
+        """Stop streaming, close the peer connection, release every thread and task."""
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        self.end_reason = reason
+        await self.pipeline.close()
+        await self.pc.close()
+        log.info("session %s closed (%s)", self.id, reason)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "video":
+            self.pipeline.attach_video(track)
+            self.pc.addTrack(self.pipeline.preview)
+        elif track.kind == "audio":
+            self.pipeline.attach_audio(track)
+
+    async def _on_connection_state(self) -> None:
+        if self.pc.connectionState in ("failed", "closed"):
+            await self.close(f"connection {self.pc.connectionState}")
+
+
+class SessionRegistry:
+    """Every open session of this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._sessions: dict[str, StudioSession] = {}
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def create(self) -> StudioSession:
+        """A new session (not yet connected)."""
+        session = StudioSession(self.settings)
+        self._sessions[session.id] = session
+        return session
+
+    def get(self, session_id: str) -> StudioSession:
+        """The open session with this id."""
+        session = self._sessions.get(session_id)
+        if session is None or session.closed.is_set():
+            raise SessionNotFound(f"no open session {session_id!r} (it ended or never existed)")
+        return session
+
+    async def close(self, session_id: str, reason: str) -> None:
+        """Close and forget one session."""
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            raise SessionNotFound(f"no open session {session_id!r} (it ended or never existed)")
+        await session.close(reason)
+
+    async def sweep(self) -> None:
+        """Forget sessions that closed themselves; end streams whose destinations all failed."""
+        for session_id, session in list(self._sessions.items()):
+            if session.closed.is_set():
+                self._sessions.pop(session_id, None)
+            else:
+                await session.watch()
+
+    async def close_all(self, reason: str) -> None:
+        """Close every session (server shutdown)."""
+        sessions, self._sessions = list(self._sessions.values()), {}
+        await asyncio.gather(*(s.close(reason) for s in sessions))

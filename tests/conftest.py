@@ -1,0 +1,42 @@
+"""Shared fixtures: a real nginx-rtmp server and test settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config import Settings, load_settings
+from tests.support.media import SHARED_ASSETS
+from tests.support.nginx import NginxRtmp, start_nginx
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_assets_present() -> None:
+    if not SHARED_ASSETS.is_dir():
+        pytest.exit(f"test assets missing: {SHARED_ASSETS} (CI provides ../shared)", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NginxRtmp]:
+    """nginx with the RTMP module on 127.0.0.1, recording every stream it receives."""
+    server = start_nginx(tmp_path_factory.mktemp("nginx"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Studio settings for tests: small output, loopback-only ICE, short timeouts."""
+    return load_settings(
+        {
+            "VIDA_DATA_DIR": str(tmp_path / "data"),
+            "VIDA_RESOLUTION": "640x360",
+            "VIDA_FPS": "30",
+            "VIDA_X264_PRESET": "ultrafast",
+            "VIDA_ICE_HOST_ADDRESSES": "127.0.0.1",
+            "VIDA_CONNECT_TIMEOUT_S": "3",
+            "VIDA_CAMERA_TIMEOUT_S": "2",
+        }
+    )

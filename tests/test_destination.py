@@ -1,0 +1,57 @@
+import pytest
+
+from rtmp import InvalidDestination, parse_output, redact, rtmp_destination
+
+KEY = "live_8f3kQz_SENTINEL"
+
+
+def test_key_is_kept_apart_from_the_url_and_masked_for_display() -> None:
+    dest = rtmp_destination("rtmps://va.pscp.tv:443/x", KEY)
+    assert dest.publish_url == f"rtmps://va.pscp.tv:443/x/{KEY}"
+    assert dest.display == "rtmps://va.pscp.tv:443/x/****"
+    assert KEY not in repr(dest)
+
+
+def test_key_at_the_end_of_the_url_is_split_off() -> None:
+    dest = rtmp_destination(f"rtmp://a.rtmp.youtube.com/live2/{KEY}")
+    assert dest.server_url == "rtmp://a.rtmp.youtube.com/live2"
+    assert dest.stream_key == KEY
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://example.com/app", "must start with rtmp:// or rtmps://"),
+        ("example.com/app", "must start with rtmp:// or rtmps://"),
+        ("rtmp:///app", "no host name"),
+        ("rtmp://example.com", "no application name"),
+        ("rtmp://example.com:99999/app", "invalid port"),
+        ("rtmp://example.com/app?x=1", "must not contain"),
+    ],
+)
+def test_unusable_urls_are_rejected_with_a_reason(url: str, message: str) -> None:
+    with pytest.raises(InvalidDestination, match=message):
+        rtmp_destination(url, "key")
+
+
+def test_key_with_spaces_is_rejected_without_echoing_it() -> None:
+    with pytest.raises(InvalidDestination) as error:
+        rtmp_destination("rtmp://example.com/app", "my secret key")
+    assert "my secret key" not in str(error.value)
+
+
+def test_output_argument_forms(tmp_path) -> None:
+    assert parse_output("rtmp://h/app/k").kind == "rtmp"
+    assert parse_output(str(tmp_path / "a.flv")).server_url == str(tmp_path / "a.flv")
+    assert parse_output(f"file://{tmp_path}/b.flv").kind == "file"
+    with pytest.raises(InvalidDestination, match="rtmp://, rtmps:// or file://"):
+        parse_output("srt://example.com:9000")
+    with pytest.raises(InvalidDestination, match="is a folder"):
+        parse_output(str(tmp_path))
+
+
+def test_redact_masks_plain_and_percent_encoded_forms() -> None:
+    text = f"rtmp://h/app/{KEY} failed; url=rtmp%3A%2F%2Fh%2Fapp%2F{KEY}"
+    assert KEY not in redact(text, KEY)
+    assert redact("a/b c", "b c") == "a/****"
+    assert redact("untouched", "") == "untouched"

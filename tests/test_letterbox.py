@@ -1,0 +1,35 @@
+import av
+import numpy as np
+
+from streamer.letterbox import Letterbox
+from streamer.pipeline import PipelineSettings
+
+
+def test_wide_output_gets_bars_left_and_right_and_keeps_the_picture() -> None:
+    box = Letterbox(640, 360)
+    square = np.full((480, 480, 3), 200, dtype=np.uint8)
+    out = box.apply(av.VideoFrame.from_ndarray(square, format="rgb24"))
+    assert box.fit(480, 480) == (140, 0, 360, 360)
+    assert out.shape == (360, 640, 3)
+    assert out[:, :140].max() == 0 and out[:, 500:].max() == 0
+    assert abs(int(out[180, 320, 0]) - 200) <= 2
+
+
+def test_bars_are_cleared_when_the_camera_changes_shape() -> None:
+    box = Letterbox(640, 360)
+    box.apply(av.VideoFrame.from_ndarray(np.full((360, 640, 3), 255, np.uint8), format="rgb24"))
+    out = box.apply(
+        av.VideoFrame.from_ndarray(np.full((480, 480, 3), 255, np.uint8), format="rgb24")
+    )
+    assert out[:, :140].max() == 0
+
+
+def test_odd_and_tiny_sources_still_fit() -> None:
+    box = Letterbox(1280, 720)
+    x, y, w, h = box.fit(33, 17)
+    assert w % 2 == 0 and h % 2 == 0 and w <= 1280 and h <= 720 and x >= 0 and y >= 0
+
+
+def test_preview_is_scaled_down_never_up() -> None:
+    assert PipelineSettings(1280, 720, 30, preview_width=640).preview_size == (640, 360)
+    assert PipelineSettings(320, 180, 30, preview_width=640).preview_size == (320, 180)

@@ -1,0 +1,30 @@
+// Calls to the studio API. Every failure becomes an Error whose message a streamer can read.
+
+const API = "/api/v1";
+
+export async function call(method, path, body) {
+  let response;
+  try {
+    response = await fetch(API + path, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new Error("The studio server cannot be reached. Check that it is running.");
+  }
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = data?.error?.message ?? `The studio answered ${response.status}.`;
+    const error = new Error(message.charAt(0).toUpperCase() + message.slice(1));
+    error.code = data?.error?.code;
+    throw error;
+  }
+  return data;
+}
+
+// Tells the server the page is gone, even while it unloads.
+export function closeSession(sessionId) {
+  fetch(`${API}/sessions/${sessionId}`, { method: "DELETE", keepalive: true }).catch(() => {});
+}

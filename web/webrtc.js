@@ -1,0 +1,54 @@
+// The page's side of the WebRTC session: camera and mic up, output preview down.
+
+import { call } from "./api.js";
+
+const GATHER_TIMEOUT_MS = 5000;
+
+export async function openCamera(config) {
+  return navigator.mediaDevices.getUserMedia({
+    video: {
+      width: { ideal: config.width },
+      height: { ideal: config.height },
+      frameRate: { ideal: config.fps },
+    },
+    audio: { echoCancellation: true, noiseSuppression: true },
+  });
+}
+
+// aiortc has no trickle ICE: the offer goes out with every candidate already in it.
+function gatheringComplete(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState !== "complete") return;
+      pc.removeEventListener("icegatheringstatechange", done);
+      resolve();
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, GATHER_TIMEOUT_MS); // send what we have rather than hang
+  });
+}
+
+export async function connect(stream, config, onPreview) {
+  const pc = new RTCPeerConnection({ iceServers: config.ice_servers.map((urls) => ({ urls })) });
+  for (const track of stream.getTracks()) pc.addTrack(track, stream);
+  pc.addEventListener("track", (event) => {
+    if (event.track.kind === "video") onPreview(new MediaStream([event.track]));
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  await gatheringComplete(pc);
+  const answer = await call("POST", "/sessions", {
+    sdp: pc.localDescription.sdp,
+    type: pc.localDescription.type,
+  });
+  await pc.setRemoteDescription({ sdp: answer.sdp, type: answer.type });
+  return { pc, sessionId: answer.session_id };
+}
+
+export async function previewFramesDecoded(pc) {
+  let frames = 0;
+  (await pc.getStats()).forEach((report) => {
+    if (report.type === "inbound-rtp" && report.kind === "video") frames += report.framesDecoded ?? 0;
+  });
+  return frames;
+}
