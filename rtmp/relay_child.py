@@ -44,7 +44,8 @@ def main() -> int:
             _StdinReader(),
             mode="r",
             format="flv",
-            options={"probesize": "32", "analyzeduration": "100000", "fflags": "nobuffer"},
+            # Start after a few packets. Not "nobuffer": it drops the packets read while probing.
+            options={"probesize": "32", "analyzeduration": "100000"},
         )
         sink = av.open(url, mode="w", format="flv", options={"flvflags": "no_duration_filesize"})
         streams = {s.index: sink.add_stream_from_template(s) for s in source.streams}

@@ -17,6 +17,9 @@ CONFIG = """
 load_module {rtmp_module};
 load_module {stream_module};
 daemon off;
+# Workers would run as nobody, who cannot enter pytest's private temp folders. (Ignored,
+# harmlessly, when the tests do not run as root.)
+user root;
 pid {root}/nginx.pid;
 error_log {root}/error.log info;
 events {{ worker_connections 256; }}
@@ -117,7 +120,6 @@ def start_nginx(root: Path) -> NginxRtmp:
         )
     records = root / "records"
     records.mkdir(parents=True)
-    records.chmod(0o777)  # nginx workers run as nobody
     openssl = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
     subprocess.run(
         [

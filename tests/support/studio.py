@@ -1,0 +1,139 @@
+"""The studio app served for real on loopback, and an aiortc client acting as the page."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import uvicorn
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from config import Settings
+from streamer.app import create_app
+from streamer.session import SessionRegistry
+from tests.support.nginx import free_port
+
+
+@dataclass
+class Studio:
+    """A running studio: an HTTP client on its API and its session registry."""
+
+    api: httpx.AsyncClient
+    registry: SessionRegistry
+
+
+@asynccontextmanager
+async def running_studio(settings: Settings) -> AsyncIterator[Studio]:
+    """Serve the app with uvicorn in this event loop on a free loopback port."""
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+            yield Studio(api, app.state.registry)
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class PageClient:
+    """What the page does, done by aiortc: send camera (and mic), count preview frames."""
+
+    pc: RTCPeerConnection
+    session_id: str
+    preview_frames: int = 0
+    preview_size: tuple[int, int] | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        """Hang up like a closed tab."""
+        for task in self._tasks:
+            task.cancel()
+        await self.pc.close()
+
+
+async def connect_page(
+    api: httpx.AsyncClient, video: MediaStreamTrack, audio: MediaStreamTrack | None = None
+) -> PageClient:
+    """Offer camera (and mic) to the studio and apply its answer."""
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTrack(video)
+    if audio is not None:
+        pc.addTrack(audio)
+    client = PageClient(pc, "")
+
+    async def count_preview(track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                client.preview_frames += 1
+                client.preview_size = (frame.width, frame.height)
+        except MediaStreamError:
+            return
+
+    @pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        if track.kind == "video":
+            client._tasks.append(asyncio.ensure_future(count_preview(track)))
+
+    await pc.setLocalDescription(await pc.createOffer())
+    response = await api.post(
+        "/sessions", json={"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}
+    )
+    response.raise_for_status()
+    answer = response.json()
+    from aiortc import RTCSessionDescription
+
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+    client.session_id = answer["session_id"]
+    return client
+
+
+async def wait_until(predicate, timeout: float, interval: float = 0.1) -> None:
+    """Poll an async or plain predicate until it is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+def vida_threads() -> list[str]:
+    """Names of the threads VIDA started (encoder, processing, relay pipes, recorders)."""
+    return sorted(t.name for t in threading.enumerate() if t.name.startswith("vida-"))
+
+
+def child_processes() -> list[int]:
+    """PIDs of this process's children, zombies included (relay processes, nginx)."""
+    me, children = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            children.append(int(entry))
+    return children
