@@ -131,7 +131,11 @@ class StreamEncoder:
         self._closed = False
 
     def encode_video(self, frame: av.VideoFrame, index: int) -> None:
-        """Encode the output frame for tick ``index`` and mux what comes out."""
+        """Encode the output frame for tick ``index`` and mux what comes out.
+
+        The frame's timestamp is set here: never pass a frame another consumer (a WebRTC
+        sender, say) also stamps.
+        """
         frame.pts, frame.time_base = index, self._time_base
         self._container.mux(self._video.encode(frame))
 

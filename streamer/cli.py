@@ -115,9 +115,8 @@ async def stream_file(settings: Settings, args: argparse.Namespace) -> int:
     try:
         live = await pipeline.go_live([destination])
         print(f"live to {destination.display}", file=sys.stderr)
-        started = time.monotonic()
         while not pipeline.camera_ended and not live.all_failed():
-            elapsed = time.monotonic() - started
+            elapsed = time.monotonic() - live.started_at  # the stream's clock, not ours
             if args.duration is not None and elapsed >= args.duration:
                 break
             _print_progress(pipeline, elapsed, args.duration)

@@ -87,8 +87,8 @@ class LiveOutput:
         self, tick: int, video: av.VideoFrame | None, arrived: float, audio: av.AudioFrame
     ) -> None:
         """Queue one tick's frames for the encoder thread."""
-        if self._stopped:
-            return
+        if self._stopped or self._encoder is None:
+            return  # the stream starts once the encoder is open, with nothing dropped
         if self._first_tick is None:
             self._first_tick, self._first_sample = tick, audio.pts or 0
         tick -= self._first_tick

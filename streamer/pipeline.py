@@ -229,6 +229,10 @@ class StreamPipeline:
         video = av.VideoFrame.from_ndarray(canvas, format="rgb24").reformat(format="yuv420p")
         width, height = self.settings.preview_size
         preview = video.reformat(width=width, height=height)
+        if preview is video:
+            # Same size: PyAV hands back the same object. The encoder thread and aiortc's
+            # sender each stamp their own timestamps on a frame, so they must not share one.
+            preview = av.VideoFrame.from_ndarray(video.to_ndarray(), format="yuv420p")
         self.process_time.add(time.perf_counter() - started)
         return video, preview
 

@@ -22,6 +22,7 @@ function showError(message) {
 function render() {
   const connected = Boolean(state.sessionId);
   ui.connect.disabled = state.busy || connected;
+  ui.connect.textContent = connected ? "Camera connected" : "Start camera";
   ui.goLive.disabled = state.busy || !connected || state.live;
   ui.stop.disabled = state.busy || !state.live;
   ui.badge.hidden = !state.live;
@@ -43,7 +44,7 @@ async function refreshStats() {
     setStat("output_fps", s.live ? `${s.output_fps} fps` : "–");
     setStat("bitrate_kbps", s.live ? `${s.bitrate_kbps} kb/s` : "–");
     setStat("frames_dropped", s.live ? String(s.frames_dropped) : "–");
-    setStat("latency", s.live ? `${s.latency_ms.p50} / ${s.latency_ms.p95} ms` : "–");
+    setStat("latency", s.live ? `${Math.round(s.latency_ms.p50)} / ${Math.round(s.latency_ms.p95)} ms` : "–");
     setStat("live_seconds", s.live ? `${Math.floor(s.live_seconds)} s` : "–");
     ui.warnings.replaceChildren(...s.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
     if (state.live && !s.live) {

@@ -33,3 +33,20 @@ def test_odd_and_tiny_sources_still_fit() -> None:
 def test_preview_is_scaled_down_never_up() -> None:
     assert PipelineSettings(1280, 720, 30, preview_width=640).preview_size == (640, 360)
     assert PipelineSettings(320, 180, 30, preview_width=640).preview_size == (320, 180)
+
+
+def test_encoder_and_preview_never_share_a_frame_object() -> None:
+    from streamer.pipeline import StreamPipeline
+
+    async def process() -> tuple:
+        pipeline = StreamPipeline(PipelineSettings(640, 360, 30, preview_width=640))
+        camera = av.VideoFrame.from_ndarray(np.zeros((360, 640, 3), np.uint8), format="rgb24")
+        result = pipeline._process(camera)
+        await pipeline.close()
+        return result
+
+    import asyncio
+
+    video, preview = asyncio.run(process())
+    assert video is not preview
+    assert (preview.width, preview.height) == (640, 360)

@@ -1,0 +1,169 @@
+"""The studio page in Debian Chromium with a fake webcam, live into nginx-rtmp."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.support.media import ffprobe, moving_person_frames, write_y4m
+from tests.support.nginx import NginxRtmp, free_port, wait_for_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+STREAM_KEY = "browser_SENTINEL_4c1a"
+
+
+@dataclass
+class StudioProcess:
+    """``vida serve`` running as a real process; its log is kept for inspection."""
+
+    url: str
+    log: Path
+    data_dir: Path
+
+
+@pytest.fixture(scope="module")
+def studio_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioProcess]:
+    root = tmp_path_factory.mktemp("studio")
+    port = free_port()
+    env = os.environ | {
+        "VIDA_PORT": str(port),
+        "VIDA_DATA_DIR": str(root / "data"),
+        "VIDA_RESOLUTION": "1280x720",
+        "VIDA_FPS": "30",
+        "VIDA_ICE_HOST_ADDRESSES": "127.0.0.1",
+    }
+    log = root / "studio.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [Path(sys.executable).parent / "vida", "serve"], env=env, stdout=out, stderr=out
+        )
+    try:
+        wait_for_port(port, timeout=30)
+        yield StudioProcess(f"http://127.0.0.1:{port}/", log, root / "data")
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+@pytest.fixture(scope="module")
+def fake_webcam(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Y4M of the astronaut photo moving, which Chromium plays as its camera."""
+    path = tmp_path_factory.mktemp("webcam") / "astronaut.y4m"
+    return write_y4m(path, moving_person_frames(640, 360, 90), fps=30)
+
+
+@pytest.fixture
+def page(fake_webcam: Path, tmp_path: Path) -> Iterator[Page]:
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian chromium is not installed: run scripts/setup.sh test")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={fake_webcam}",
+                "--allow-loopback-in-peer-connection",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-sandbox",
+                "--disable-gpu",
+            ],
+        )
+        context = browser.new_context(viewport={"width": 1366, "height": 900})
+        page = context.new_page()
+        page.console_errors = []  # type: ignore[attr-defined]
+        page.on(
+            "console",
+            lambda m: m.type == "error" and page.console_errors.append(m.text),  # type: ignore[attr-defined]
+        )
+        yield page
+        browser.close()
+
+
+def stat(page: Page, name: str) -> str:
+    return page.locator(f'[data-stat="{name}"]').inner_text()
+
+
+def test_page_goes_live_into_nginx_and_shows_the_output(
+    page: Page, studio_process: StudioProcess, nginx: NginxRtmp, tmp_path: Path
+) -> None:
+    page.goto(studio_process.url)
+    expect(page.get_by_role("button", name="Go live")).to_be_disabled()
+    page.get_by_role("button", name="Start camera").click()
+    expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+    expect(page.locator('[data-stat="frames_decoded"]')).not_to_have_text(re.compile(r"^(–|0)$"))
+
+    page.get_by_label("Server URL").fill(nginx.url())
+    page.get_by_label("Stream key").fill(STREAM_KEY)
+    started = time.monotonic()
+    page.get_by_role("button", name="Go live").click()
+    expect(page.locator("#status")).to_have_text("Live", timeout=15_000)
+    expect(page.locator("#live-badge")).to_be_visible()
+    expect(page.locator('[data-stat="live_seconds"]')).to_have_text(
+        re.compile(r"^([4-9]|\d\d+) s$"), timeout=20_000
+    )
+    decoded_live = int(stat(page, "frames_decoded"))
+    fps = float(stat(page, "output_fps").split()[0])
+    page.screenshot(path=tmp_path / "studio-live.png")
+    expect(page.locator('[data-stat="frames_decoded"]')).not_to_have_text(str(decoded_live))
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator("#status")).to_have_text(
+        re.compile(r"^Stopped after \d+ s$"), timeout=15_000
+    )
+    live_time = time.monotonic() - started
+
+    assert fps > 20
+    assert page.console_errors == []  # type: ignore[attr-defined]
+    probe = ffprobe(nginx.recording(STREAM_KEY))
+    assert probe.codecs == {"video": "h264", "audio": "aac"}
+    assert (probe.width, probe.height) == (1280, 720)
+    assert probe.fps == pytest.approx(30, rel=0.1)
+    assert probe.duration_s == pytest.approx(live_time, abs=1.0)
+    assert STREAM_KEY not in studio_process.log.read_text()
+
+
+def test_page_shows_why_a_destination_fails(page: Page, studio_process: StudioProcess) -> None:
+    page.goto(studio_process.url)
+    page.get_by_role("button", name="Start camera").click()
+    expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+    page.get_by_label("Server URL").fill("https://example.com/live")
+    page.get_by_role("button", name="Go live").click()
+    expect(page.get_by_role("alert")).to_contain_text("must start with rtmp:// or rtmps://")
+    page.get_by_label("Server URL").fill(f"rtmp://127.0.0.1:{free_port()}/live")
+    page.get_by_label("Stream key").fill(STREAM_KEY)
+    page.get_by_role("button", name="Go live").click()
+    expect(page.get_by_role("alert")).to_contain_text("refused the connection", timeout=15_000)
+    expect(page.locator("#status")).to_have_text("Not live")
+    assert STREAM_KEY not in page.get_by_role("alert").inner_text()
+
+
+def test_record_to_file_from_the_page(page: Page, studio_process: StudioProcess) -> None:
+    page.goto(studio_process.url)
+    page.get_by_role("button", name="Start camera").click()
+    expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+    page.get_by_label("Record to file").check()
+    expect(page.get_by_label("Server URL")).to_be_hidden()
+    page.get_by_role("button", name="Go live").click()
+    expect(page.locator("#status")).to_have_text("Recording", timeout=15_000)
+    expect(page.locator('[data-stat="live_seconds"]')).to_have_text(
+        re.compile(r"^[2-9] s$"), timeout=15_000
+    )
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator("#status")).to_have_text(re.compile(r"^Stopped after"), timeout=15_000)
+    recordings = sorted((studio_process.data_dir / "recordings").glob("*.flv"))
+    assert recordings, "no recording was written"
+    probe = ffprobe(recordings[-1])
+    assert probe.codecs == {"video": "h264", "audio": "aac"}
+    assert probe.duration_s >= 2

@@ -1,0 +1,73 @@
+"""``vida stream``: the same pipeline from a media file, as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.media import WOMAN_VIDEO, ffprobe
+from tests.support.nginx import NginxRtmp, free_port
+
+pytestmark = pytest.mark.slow
+VIDA = str(Path(sys.executable).parent / "vida")
+KEY = "cli_SENTINEL_77aa"
+
+
+def vida(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {"VIDA_RESOLUTION": "640x360", "VIDA_X264_PRESET": "ultrafast", "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [VIDA, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+
+
+def test_stream_a_file_into_nginx(nginx: NginxRtmp) -> None:
+    started = time.monotonic()
+    result = vida(
+        "stream", "--input", str(WOMAN_VIDEO), "--output", nginx.url(KEY), "--duration", "3"
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert "streamed 3.0 s" in result.stderr
+    assert KEY not in result.stderr + result.stdout
+    probe = ffprobe(nginx.recording(KEY))
+    assert probe.codecs == {"video": "h264", "audio": "aac"}
+    assert (probe.width, probe.height) == (640, 360)
+    assert probe.fps == pytest.approx(30, rel=0.1)
+    assert probe.duration_s == pytest.approx(3.0, abs=0.5)
+    assert elapsed < 20
+
+
+def test_record_a_file_with_resolution_flag(tmp_path: Path) -> None:
+    out = tmp_path / "out.flv"
+    result = vida(
+        "stream", "--input", str(WOMAN_VIDEO), "--output", str(out),
+        "--duration", "2", "--resolution", "1280x720", "--fps", "25",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    probe = ffprobe(out)
+    assert (probe.width, probe.height) == (1280, 720)
+    assert probe.fps == pytest.approx(25, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--output", "http://example.com/live"], "must be an rtmp://, rtmps:// or file:// URL"),
+        (["--output", "rtmp://127.0.0.1:{port}/live/" + KEY], "refused the connection"),
+        (["--output", "/tmp/x.flv", "--resolution", "huge"], "is not WIDTHxHEIGHT"),
+        (["--output", "/tmp/x.flv", "--input", "/nonexistent.mp4"], "cannot read /nonexistent.mp4"),
+    ],
+)
+def test_bad_arguments_exit_with_a_clear_message(args: list[str], message: str) -> None:
+    args = [a.format(port=free_port()) for a in args]
+    if "--input" not in args:
+        args = ["--input", str(WOMAN_VIDEO), *args]
+    result = vida("stream", *args, "--duration", "2")
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert KEY not in result.stderr
+    assert "Traceback" not in result.stderr
