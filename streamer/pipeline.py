@@ -21,9 +21,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from rtmp import Destination, EncoderSettings
 from streamer.audio import TickAudio
-from streamer.letterbox import Letterbox
 from streamer.live import LiveOutput
 from streamer.preview import PreviewTrack
+from streamer.processing import FrameProcessor
 from streamer.stats import RateMeter, StageTimer
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class StreamPipeline:
         self.frames_in = RateMeter()
         self.frames_repeated = 0
         self.camera_ended = False
-        self._letterbox = Letterbox(settings.width, settings.height)
+        self._processor = FrameProcessor(settings.width, settings.height, settings.preview_size)
         self._audio = TickAudio(settings.fps)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-process")
         self._newest_camera: tuple[av.VideoFrame, float] | None = None
@@ -225,16 +225,9 @@ class StreamPipeline:
 
     def _process(self, frame: av.VideoFrame) -> tuple[av.VideoFrame, av.VideoFrame]:
         started = time.perf_counter()
-        canvas = self._letterbox.apply(frame)
-        video = av.VideoFrame.from_ndarray(canvas, format="rgb24").reformat(format="yuv420p")
-        width, height = self.settings.preview_size
-        preview = video.reformat(width=width, height=height)
-        if preview is video:
-            # Same size: PyAV hands back the same object. The encoder thread and aiortc's
-            # sender each stamp their own timestamps on a frame, so they must not share one.
-            preview = av.VideoFrame.from_ndarray(video.to_ndarray(), format="yuv420p")
+        result = self._processor(frame)
         self.process_time.add(time.perf_counter() - started)
-        return video, preview
+        return result
 
     async def _clock_loop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -3,6 +3,7 @@ import numpy as np
 
 from streamer.letterbox import Letterbox
 from streamer.pipeline import PipelineSettings
+from streamer.processing import FrameProcessor
 
 
 def test_wide_output_gets_bars_left_and_right_and_keeps_the_picture() -> None:
@@ -36,17 +37,11 @@ def test_preview_is_scaled_down_never_up() -> None:
 
 
 def test_encoder_and_preview_never_share_a_frame_object() -> None:
-    from streamer.pipeline import StreamPipeline
-
-    async def process() -> tuple:
-        pipeline = StreamPipeline(PipelineSettings(640, 360, 30, preview_width=640))
-        camera = av.VideoFrame.from_ndarray(np.zeros((360, 640, 3), np.uint8), format="rgb24")
-        result = pipeline._process(camera)
-        await pipeline.close()
-        return result
-
-    import asyncio
-
-    video, preview = asyncio.run(process())
+    process = FrameProcessor(640, 360, preview_size=(640, 360))
+    camera = av.VideoFrame.from_ndarray(np.zeros((480, 640, 3), np.uint8), format="rgb24")
+    video, preview = process(camera)
     assert video is not preview
+    assert (video.width, video.height, video.format.name) == (640, 360, "yuv420p")
     assert (preview.width, preview.height) == (640, 360)
+    smaller = FrameProcessor(1280, 720, preview_size=(640, 360))(camera)[1]
+    assert (smaller.width, smaller.height) == (640, 360)
