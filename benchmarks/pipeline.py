@@ -38,20 +38,28 @@ OUTPUTS = {"720p30": (1280, 720, 30), "1080p30": (1920, 1080, 30)}
 
 
 class SyntheticCamera(MediaStreamTrack):
-    """A 30 fps camera whose frames change every time (encoders see real motion)."""
+    """A 30 fps camera: a smooth scene panning and zooming, plus fresh sensor noise per frame.
+
+    The noise matters: a noiseless synthetic picture compresses far more cheaply than a
+    webcam's, which would flatter the encoder.
+    """
 
     kind = "video"
 
-    def __init__(self, width: int, height: int, fps: int = 30) -> None:
+    def __init__(self, width: int, height: int, fps: int = 30, frames: int = 30) -> None:
         super().__init__()
         rng = np.random.default_rng(7)
-        base = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
-        self._frames = [
-            av.VideoFrame.from_ndarray(np.roll(base, i * 8, axis=1), format="rgb24").reformat(
-                format="yuv420p"
+        coarse = rng.integers(0, 255, (height // 40 + 2, width // 40 + 2, 3), dtype=np.uint8)
+        scene = av.VideoFrame.from_ndarray(np.ascontiguousarray(coarse), format="rgb24")
+        big = scene.reformat(width=width + 2 * frames, height=height + frames).to_ndarray()
+        self._frames = []
+        for i in range(frames):
+            view = big[i // 2 : i // 2 + height, i : i + width].astype(np.int16)
+            noisy = view + rng.normal(0, 4, view.shape).astype(np.int16)
+            rgb = np.clip(noisy, 0, 255).astype(np.uint8)
+            self._frames.append(
+                av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
             )
-            for i in range(30)
-        ]
         self._fps, self._index, self._start = fps, 0, None
 
     async def recv(self) -> av.VideoFrame:
@@ -108,16 +116,21 @@ def _stages_for(
         EncoderSettings.for_output(width, height, fps, x264_preset=preset), lambda _: None
     )
     ticks = iter(range(10**9))
+
+    def encode_next() -> None:
+        tick = next(ticks)
+        encoder.encode_video(processed[tick % len(processed)], tick)
+
     rows = [
         (
             name,
             "process (letterbox, YUV, preview)",
-            *time_stage(lambda: process(camera), iterations),
+            *time_stage(lambda: process(camera[0]), iterations),
         ),
         (
             name,
             f"encode ({select_h264_encoder()} {preset})",
-            *time_stage(lambda: encoder.encode_video(processed, next(ticks)), iterations),
+            *time_stage(encode_next, iterations),
         ),
     ]
     encoder.close()
@@ -179,9 +192,9 @@ async def run_pipelines(
     return results
 
 
-def sustained(results: list[RunResult], fps: int) -> bool:
-    """Every stream held 95% of its frame rate and dropped under 1% of frames."""
-    return all(r.fps >= 0.95 * fps and r.dropped <= 0.01 * fps * 10 for r in results)
+def sustained(results: list[RunResult], fps: int, seconds: float) -> bool:
+    """Every stream held 95% of its frame rate and dropped at most 1% of its frames."""
+    return all(r.fps >= 0.95 * fps and r.dropped <= 0.01 * fps * seconds for r in results)
 
 
 def machine() -> str:
@@ -194,7 +207,7 @@ def machine() -> str:
         pass
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"PyAV {av.__version__} (FFmpeg {av.library_versions['libavcodec']})"
+        f"PyAV {av.__version__} (libavcodec {'.'.join(map(str, av.library_versions['libavcodec']))})"
     )
 
 
@@ -212,8 +225,10 @@ def main(argv: list[str] | None = None) -> int:
         "## Media spine",
         "",
         f"Taken {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
-        f"Camera {CAMERA[0]}x{CAMERA[1]} synthetic (changing noise: a hard case for the"
-        " encoder), x264 preset `" + args.preset + "`.",
+        f"Camera: {CAMERA[0]}x{CAMERA[1]} at 30 fps, synthetic (a panning scene with fresh"
+        " sensor noise in every frame), already decoded: WebRTC decoding of the camera and"
+        " the preview's encode for the page are not included. x264 preset"
+        f" `{args.preset}`.",
         "",
         "### Per stage (ms per frame)",
         "",
@@ -237,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         best = 0
         for count in range(1, args.max_streams + 1):
             results = asyncio.run(run_pipelines(count, output, args.preset, args.seconds))
-            ok = sustained(results, output[2])
+            ok = sustained(results, output[2], args.seconds)
             worst = min(results, key=lambda r: r.fps)
             lines.append(
                 f"| {name} | {count} | {min(r.fps for r in results):.1f} | "
