@@ -205,9 +205,10 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
     except (OSError, StopIteration):
         pass
+    libavcodec = ".".join(map(str, av.library_versions["libavcodec"]))
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"PyAV {av.__version__} (libavcodec {'.'.join(map(str, av.library_versions['libavcodec']))})"
+        f"PyAV {av.__version__} (libavcodec {libavcodec})"
     )
 
 
