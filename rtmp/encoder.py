@@ -19,9 +19,13 @@ log = logging.getLogger(__name__)
 H264_ENCODERS = ("h264_nvenc", "libx264", "h264")
 AUDIO_SAMPLE_RATE = 44_100  # what X asks for; YouTube and Twitch accept it too
 AUDIO_BITRATE = 128_000
-# AAC encoders emit 1024 priming samples first, so their packets start 1024 samples before the
-# input. FLV has no negative timestamps and video already went out at 0: offset audio input.
+# AAC encoders emit 1024 priming samples first: the packet holding input sample 0 is stamped
+# 1024 samples later than the first packet, and FLV players play the priming too. Both streams
+# are moved later by the priming, as FFmpeg's FLV muxer does when it sees negative audio
+# timestamps, so that the first picture and the first real sample play together.
 AAC_PRIMING_S = 1024 / AUDIO_SAMPLE_RATE
+_PRIMING_MS = math.ceil(AAC_PRIMING_S * 1000)
+_MS = Fraction(1, 1000)
 
 # Video bit rate at 30 fps by output height, inside what X, YouTube and Twitch ask for.
 # The stream is not seekable (no header rewrite at the end). A tiny interleave window: audio
@@ -128,6 +132,9 @@ class StreamEncoder:
         audio = self._container.add_stream("aac", rate=AUDIO_SAMPLE_RATE, layout="stereo")
         audio.bit_rate = AUDIO_BITRATE
         self._video, self._audio = video, audio
+        # FLV stamps every tag relative to the first packet written, so the first packet must
+        # be the earliest: the first AAC packet. Video waits for it once, at the start.
+        self._held_video: list[av.Packet] | None = []
         self._closed = False
 
     def encode_video(self, frame: av.VideoFrame, index: int) -> None:
@@ -137,12 +144,26 @@ class StreamEncoder:
         sender, say) also stamps.
         """
         frame.pts, frame.time_base = index, self._time_base
-        self._container.mux(self._video.encode(frame))
+        self._mux_video([_delay_by_priming(p) for p in self._video.encode(frame)])
 
     def encode_audio(self, frame: av.AudioFrame) -> None:
         """Encode audio (any rate/layout; it is resampled to 44.1 kHz stereo) and mux it."""
         frame.pts = (frame.pts or 0) + math.ceil(AAC_PRIMING_S / frame.time_base)
-        self._container.mux(self._audio.encode(frame))
+        self._mux_audio(self._audio.encode(frame))
+
+    def _mux_video(self, packets: list[av.Packet]) -> None:
+        if self._held_video is not None:
+            self._held_video += packets
+        else:
+            self._container.mux(packets)
+
+    def _mux_audio(self, packets: list[av.Packet]) -> None:
+        if packets and self._held_video is not None:
+            held, self._held_video = self._held_video, None
+            self._container.mux(packets[:1])
+            self._container.mux(held)
+            packets = packets[1:]
+        self._container.mux(packets)
 
     def close(self) -> None:
         """Flush both encoders and write the FLV trailer. Safe to call twice."""
@@ -150,7 +171,20 @@ class StreamEncoder:
             return
         self._closed = True
         try:
-            self._container.mux(self._video.encode(None))
-            self._container.mux(self._audio.encode(None))
+            self._mux_video([_delay_by_priming(p) for p in self._video.encode(None)])
+            self._mux_audio(self._audio.encode(None))
+            held, self._held_video = self._held_video or [], None
+            self._container.mux(held)  # only left when no audio ever came
         finally:
             self._container.close()
+
+
+def _delay_by_priming(packet: av.Packet) -> av.Packet:
+    """Restamp a video packet in milliseconds (FLV's unit), AAC's priming later."""
+    base = packet.time_base
+    for name in ("pts", "dts"):
+        value = getattr(packet, name)
+        if value is not None:
+            setattr(packet, name, round(value * base * 1000) + _PRIMING_MS)
+    packet.time_base = _MS
+    return packet

@@ -11,6 +11,11 @@ import av
 
 from rtmp.destination import redact
 
+# Probing reads until the first keyframe has given the picture size (a 720p keyframe can be
+# 100 kB, hence the byte limit), without waiting for frames to estimate the rate (the FLV
+# metadata has it). Not "nobuffer": that drops the packets read while probing.
+PROBE_OPTIONS = {"probesize": "2000000", "analyzeduration": "2000000", "fpsprobesize": "0"}
+
 
 class _StdinReader:
     """Raw reads from fd 0 that return whatever is there (BufferedReader.read(n) waits for n)."""
@@ -44,8 +49,7 @@ def main() -> int:
             _StdinReader(),
             mode="r",
             format="flv",
-            # Start after a few packets. Not "nobuffer": it drops the packets read while probing.
-            options={"probesize": "32", "analyzeduration": "100000"},
+            options=PROBE_OPTIONS,
         )
         sink = av.open(url, mode="w", format="flv", options={"flvflags": "no_duration_filesize"})
         streams = {s.index: sink.add_stream_from_template(s) for s in source.streams}

@@ -20,10 +20,14 @@ class TickAudio:
     video tick. Missing samples become silence (a muted or absent mic still gives a valid AAC
     track, which FLV interleaving needs); excess beyond ``MAX_BUFFER_S`` is dropped so that
     audio never drifts behind video. Timestamps come from the tick, so A/V stay aligned.
+
+    ``lag_s`` is how much later the microphone's audio reaches us than the camera frame
+    captured at the same instant; its samples are stamped that much earlier.
     """
 
-    def __init__(self, fps: int) -> None:
+    def __init__(self, fps: int, lag_s: float = 0.0) -> None:
         self.fps = fps
+        self._lag_samples = round(lag_s * SAMPLE_RATE)
         self._resampler = av.AudioResampler(format="s16", layout="stereo", rate=SAMPLE_RATE)
         self._pending = np.zeros((0, CHANNELS), dtype=np.int16)
         self._lock = threading.Lock()
@@ -60,5 +64,5 @@ class TickAudio:
             np.ascontiguousarray(take).reshape(1, -1), format="s16", layout="stereo"
         )
         frame.sample_rate = SAMPLE_RATE
-        frame.pts, frame.time_base = start, Fraction(1, SAMPLE_RATE)
+        frame.pts, frame.time_base = start - self._lag_samples, Fraction(1, SAMPLE_RATE)
         return frame

@@ -9,6 +9,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from fractions import Fraction
 
 import av
 
@@ -66,7 +67,6 @@ class LiveOutput:
         self._encoder: StreamEncoder | None = None
         self._stopped = False
         self._first_tick: int | None = None  # stream timestamps start at 0 when going live
-        self._first_sample = 0
 
     async def start(self, connect_timeout_s: float) -> None:
         """Open the encoder and destinations; return once every destination is live.
@@ -90,9 +90,11 @@ class LiveOutput:
         if self._stopped or self._encoder is None:
             return  # the stream starts once the encoder is open, with nothing dropped
         if self._first_tick is None:
-            self._first_tick, self._first_sample = tick, audio.pts or 0
+            self._first_tick = tick
+        # Audio and video are rebased by the same instant, so their alignment survives.
+        start_s = Fraction(self._first_tick, self.settings.fps)
         tick -= self._first_tick
-        audio.pts = (audio.pts or 0) - self._first_sample
+        audio.pts = (audio.pts or 0) - round(start_s / audio.time_base)
         if video is not None:
             with self._lock:
                 if self._pending_video >= MAX_PENDING_VIDEO:
@@ -139,7 +141,8 @@ class LiveOutput:
                 self._in_flight.append(arrived)
                 encoder.encode_video(video, tick)
                 self.encode_time.add(time.perf_counter() - started)
-            encoder.encode_audio(audio)
+            if audio.pts >= 0:  # earlier audio belongs to before the stream began
+                encoder.encode_audio(audio)
         except av.FFmpegError:
             log.exception("encoding failed")
         finally:

@@ -44,6 +44,8 @@ class PipelineSettings:
     x264_preset: str = "superfast"
     camera_timeout_s: float = 5.0
     connect_timeout_s: float = 8.0
+    # How much later audio arrives than video captured at the same instant (see TickAudio).
+    audio_lag_s: float = 0.0
 
     @property
     def preview_size(self) -> tuple[int, int]:
@@ -72,7 +74,7 @@ class StreamPipeline:
         self.frames_repeated = 0
         self.camera_ended = False
         self._processor = FrameProcessor(settings.width, settings.height, settings.preview_size)
-        self._audio = TickAudio(settings.fps)
+        self._audio = TickAudio(settings.fps, settings.audio_lag_s)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-process")
         self._newest_camera: tuple[av.VideoFrame, float] | None = None
         self._camera_event = asyncio.Event()

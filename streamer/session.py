@@ -20,6 +20,10 @@ from streamer.sdp import InvalidOffer, add_start_bitrate, check_offer
 
 log = logging.getLogger(__name__)
 START_BITRATE_KBPS = 2500
+# aiortc's audio jitter buffer holds audio back (it starts releasing at 4 packets of 20 ms):
+# microphone audio reaches the pipeline ~50 ms after the camera frame of the same instant.
+# Measured by tests/test_studio_api.py::test_audio_and_video_stay_in_sync.
+WEBRTC_AUDIO_LAG_S = 0.05
 
 
 class SessionNotFound(LookupError):
@@ -30,7 +34,7 @@ class AlreadyLive(RuntimeError):
     """Go live was asked of a session that is already live."""
 
 
-def pipeline_settings(settings: Settings) -> PipelineSettings:
+def pipeline_settings(settings: Settings, audio_lag_s: float = 0.0) -> PipelineSettings:
     """The per-stream settings taken from the studio configuration."""
     return PipelineSettings(
         width=settings.width,
@@ -40,6 +44,7 @@ def pipeline_settings(settings: Settings) -> PipelineSettings:
         x264_preset=settings.x264_preset,
         camera_timeout_s=settings.camera_timeout_s,
         connect_timeout_s=settings.connect_timeout_s,
+        audio_lag_s=audio_lag_s,
     )
 
 
@@ -50,7 +55,7 @@ class StudioSession:
         self.id = secrets.token_urlsafe(12)
         self.settings = settings
         self.created_at = time.monotonic()
-        self.pipeline = StreamPipeline(pipeline_settings(settings))
+        self.pipeline = StreamPipeline(pipeline_settings(settings, WEBRTC_AUDIO_LAG_S))
         self.pc = RTCPeerConnection(ice_configuration(settings.ice_servers))
         self.closed = asyncio.Event()
         self.end_reason: str | None = None

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.media import WOMAN_VIDEO, ffprobe
+from tests.support.media import (
+    WOMAN_VIDEO,
+    ffprobe,
+    flash_and_beep_onsets,
+    write_flash_beep_file,
+)
 from tests.support.nginx import NginxRtmp, free_port
 
 pytestmark = pytest.mark.slow
@@ -71,3 +76,14 @@ def test_bad_arguments_exit_with_a_clear_message(args: list[str], message: str) 
     assert message in result.stderr
     assert KEY not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_file_audio_and_video_stay_in_sync(tmp_path: Path) -> None:
+    source = write_flash_beep_file(tmp_path / "flash.mp4")
+    out = tmp_path / "out.flv"
+    result = vida("stream", "--input", str(source), "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    flashes, beeps = flash_and_beep_onsets(out)
+    assert len(flashes) >= 4 and len(beeps) >= 4, (flashes, beeps)
+    offsets = [min(beeps, key=lambda b, f=f: abs(b - f)) - f for f in flashes]
+    assert all(abs(offset) < 0.045 for offset in offsets), offsets

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from config import Settings
-from tests.support.media import PictureTrack, SilentCamera, ToneTrack, ffprobe, moving_person_frames
+from tests.support.media import (
+    BeepTrack,
+    FlashTrack,
+    PictureTrack,
+    SilentCamera,
+    ToneTrack,
+    ffprobe,
+    flash_and_beep_onsets,
+    moving_person_frames,
+)
 from tests.support.nginx import NginxRtmp, free_port
 from tests.support.studio import (
     child_processes,
@@ -242,3 +251,21 @@ async def test_closing_sessions_releases_threads_processes_and_tasks(
         leftover = [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("vida-")]
         assert leftover == ["vida-sweep"]
     assert ffprobe(nginx.recording("teardown")).video_packets > 0
+
+
+async def test_audio_and_video_stay_in_sync(settings: Settings) -> None:
+    """A flash and a beep made at the same instant come out at the same instant."""
+    async with running_studio(settings) as studio:
+        t0 = asyncio.get_running_loop().time() + 0.5
+        page = await connect_page(studio.api, FlashTrack(t0), BeepTrack(t0))
+        live = await studio.api.post(f"/sessions/{page.session_id}/live", json={"kind": "record"})
+        path = Path(live.json()["destinations"][0]["name"].removeprefix("file "))
+        await wait_until(lambda: asyncio.get_running_loop().time() > t0 + 5.5, timeout=10)
+        await studio.api.post(f"/sessions/{page.session_id}/stop")
+        await page.close()
+    flashes, beeps = flash_and_beep_onsets(path)
+    assert len(flashes) >= 3 and len(beeps) >= 3, (flashes, beeps)
+    offsets = [min(beeps, key=lambda b, f=f: abs(b - f)) - f for f in flashes]
+    print("audio minus video (ms):", [round(o * 1000) for o in offsets])
+    # Lip sync is noticeable from about 45 ms (audio early) and 125 ms (late): stay well inside.
+    assert all(abs(offset) < 0.045 for offset in offsets), offsets

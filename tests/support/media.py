@@ -164,3 +164,101 @@ def ffprobe(path: Path) -> Probe:
         duration_s=float(info["format"].get("duration", 0.0)),
         audio_sample_rate=int(streams.get("audio", {}).get("sample_rate", 0)),
     )
+
+
+class FlashTrack(MediaStreamTrack):
+    """A camera that is dark grey and flashes white for ``flash_s`` every second after 1 s."""
+
+    kind = "video"
+
+    def __init__(self, t0: float, width: int = 640, height: int = 360, fps: int = 30) -> None:
+        super().__init__()
+        self._dark = av.VideoFrame.from_ndarray(np.full((height, width, 3), 40, np.uint8), "rgb24")
+        self._light = av.VideoFrame.from_ndarray(
+            np.full((height, width, 3), 230, np.uint8), "rgb24"
+        )
+        self._t0, self._fps, self._index = t0, fps, 0
+
+    async def recv(self) -> av.VideoFrame:
+        at = self._index / self._fps
+        await asyncio.sleep(max(0.0, self._t0 + at - asyncio.get_running_loop().time()))
+        frame = self._light if is_flash(at) else self._dark
+        frame.pts, frame.time_base = self._index * 3000, fractions.Fraction(1, 90000)
+        self._index += 1
+        return frame
+
+
+class BeepTrack(MediaStreamTrack):
+    """A microphone that is silent and beeps at exactly the moments :class:`FlashTrack` flashes."""
+
+    kind = "audio"
+
+    def __init__(self, t0: float) -> None:
+        super().__init__()
+        self._t0, self._samples = t0, 0
+
+    async def recv(self) -> av.AudioFrame:
+        await asyncio.sleep(
+            max(0.0, self._t0 + self._samples / 48000 - asyncio.get_running_loop().time())
+        )
+        count = int(48000 * AUDIO_PTIME)
+        t = (self._samples + np.arange(count)) / 48000
+        on = np.array([is_flash(x) for x in t])
+        tone = (np.sin(2 * math.pi * 1000 * t) * 12000 * on).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(tone.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 48000, self._samples
+        frame.time_base = fractions.Fraction(1, 48000)
+        self._samples += count
+        return frame
+
+
+def is_flash(at: float, flash_s: float = 0.1) -> bool:
+    """True during the first ``flash_s`` of every second from the second second on."""
+    return at >= 1.0 and at % 1.0 < flash_s
+
+
+def flash_and_beep_onsets(path: Path) -> tuple[list[float], list[float]]:
+    """Times (s) where the recorded picture turns bright and where the sound turns loud."""
+    flashes, beeps = [], []
+    with av.open(str(path)) as container:
+        bright = False
+        for frame in container.decode(video=0):
+            level = frame.to_ndarray(format="gray").mean()
+            if level > 135 and not bright:
+                flashes.append(float(frame.time))
+            bright = level > 135
+    with av.open(str(path)) as container:
+        loud = False
+        for frame in container.decode(audio=0):
+            samples = frame.to_ndarray()[0]
+            step = frame.sample_rate // 200  # 5 ms windows
+            for start in range(0, len(samples) - step + 1, step):
+                rms = float(np.sqrt(np.mean(samples[start : start + step] ** 2)))
+                if rms > 0.05 and not loud:
+                    beeps.append(float(frame.time) + start / frame.sample_rate)
+                loud = rms > 0.05
+    return flashes, beeps
+
+
+def write_flash_beep_file(path: Path, seconds: float = 6.0, fps: int = 30) -> Path:
+    """A media file whose picture flashes exactly when its sound beeps (see :func:`is_flash`)."""
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = 320, 180, "yuv420p"
+        audio = container.add_stream("aac", rate=48000, layout="mono")
+        for i in range(int(seconds * fps)):
+            level = 230 if is_flash(i / fps) else 40
+            frame = av.VideoFrame.from_ndarray(np.full((180, 320, 3), level, np.uint8), "rgb24")
+            frame.pts, frame.time_base = i, fractions.Fraction(1, fps)
+            container.mux(video.encode(frame))
+        step = 1024
+        for start in range(0, int(seconds * 48000), step):
+            t = (start + np.arange(step)) / 48000
+            on = np.array([is_flash(x) for x in t])
+            tone = (np.sin(2 * math.pi * 1000 * t) * 0.4 * on).astype(np.float32)
+            frame = av.AudioFrame.from_ndarray(tone.reshape(1, -1), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 48000, start
+            container.mux(audio.encode(frame))
+        container.mux(video.encode(None))
+        container.mux(audio.encode(None))
+    return path
