@@ -13,6 +13,10 @@ from typing import Any
 
 ENV_PREFIX = "VIDA_"
 MAX_WIDTH, MAX_HEIGHT, MAX_FPS = 3840, 2160, 60
+X264_PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast",
+    "medium", "slow", "slower", "veryslow", "placebo",
+)  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -64,7 +68,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         width=width,
         height=height,
         fps=_int_in(raw, "fps", 1, MAX_FPS),
-        x264_preset=str(raw["x264_preset"]),
+        x264_preset=_one_of(raw, "x264_preset", X264_PRESETS),
         preview_width=_int_in(raw, "preview_width", 160, MAX_WIDTH),
         ice_servers=_csv(raw["ice_servers"]),
         ice_host_addresses=_csv(raw["ice_host_addresses"]),
@@ -109,6 +113,13 @@ def _float_in(raw: Mapping[str, Any], key: str, low: float, high: float) -> floa
         raise ConfigError(f"{key} must be a number, got {raw[key]!r}") from None
     if not low <= value <= high:
         raise ConfigError(f"{key} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _one_of(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    value = str(raw[key]).strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{key} must be one of {', '.join(allowed)}; got {raw[key]!r}")
     return value
 
 

@@ -36,14 +36,35 @@ class Destination:
 
     @property
     def display(self) -> str:
-        """A safe description: the server URL with the key masked."""
+        """A safe description: scheme, host, port and application; all else masked.
+
+        Streamers paste whole ingest URLs, so anything after the application name, and any
+        user name and password in the URL, may be secret too.
+        """
         if self.kind == "file":
             return f"file {self.server_url}"
-        return f"{self.server_url.rstrip('/')}/{MASK}" if self.stream_key else self.server_url
+        parts = urlsplit(self.server_url)
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+        port = f":{parts.port}" if parts.port else ""
+        app = parts.path.strip("/").split("/")[0]
+        hidden = self.stream_key or parts.path.strip("/") != app
+        return f"{parts.scheme}://{host}{port}/{app}" + (f"/{MASK}" if hidden else "")
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every part of this destination that must never be shown."""
+        if self.kind == "file":
+            return ()
+        parts = urlsplit(self.server_url)
+        extra_path = parts.path.strip("/").partition("/")[2]
+        candidates = (self.stream_key, parts.password or "", parts.username or "", extra_path)
+        return tuple(s for s in candidates if s)
 
     def redact(self, text: str) -> str:
-        """Replace every form of the stream key in ``text`` with a mask."""
-        return redact(text, self.stream_key)
+        """Replace every form of every secret of this destination in ``text`` with a mask."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = redact(text, secret)
+        return text
 
 
 def redact(text: str, secret: str) -> str:
@@ -63,7 +84,11 @@ def rtmp_destination(server_url: str, stream_key: str = "") -> Destination:
     """
     url = server_url.strip()
     key = stream_key.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        raise InvalidDestination("server URL is malformed (check the host name and port)") from None
     scheme = parts.scheme.lower()
     if scheme not in RTMP_SCHEMES:
         shown = f"{scheme}://" if scheme else "no scheme"
@@ -73,10 +98,6 @@ def rtmp_destination(server_url: str, stream_key: str = "") -> Destination:
         )
     if not parts.hostname:
         raise InvalidDestination("server URL has no host name, e.g. rtmp://live.example.com/app")
-    try:
-        parts.port  # noqa: B018 - urlsplit validates the port lazily
-    except ValueError:
-        raise InvalidDestination("server URL has an invalid port number") from None
     if parts.query or parts.fragment:
         raise InvalidDestination("server URL must not contain '?' or '#'")
     segments = [s for s in parts.path.split("/") if s]

@@ -29,7 +29,10 @@ class FileRecorder:
         path = Path(self.destination.server_url)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle = path.open("wb")
+            handle = path.open("xb")  # never overwrite an earlier recording
+        except FileExistsError:
+            self._fail(f"recording {path} exists already; choose another name")
+            return
         except OSError as exc:
             self._fail(f"cannot write recording {path}: {exc.strerror}")
             return

@@ -43,12 +43,17 @@ class RtmpRelay:
 
     def start(self) -> None:
         """Start the child process and its three pipe threads, and the connect timer."""
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "rtmp.relay_child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "rtmp.relay_child"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,  # Ctrl-C on the studio must not cut streams mid-GOP
+            )
+        except OSError as exc:
+            self._fail(f"cannot start the relay process: {exc.strerror}")
+            return
         config = json.dumps({"url": self.destination.publish_url}).encode() + b"\n"
         self._queue.put(config)
         for target, name in (
@@ -111,8 +116,13 @@ class RtmpRelay:
     def _feed_stdin(self) -> None:
         assert self._process is not None and self._process.stdin is not None
         stdin = self._process.stdin
+
+        def write(data: bytes) -> None:
+            stdin.write(data)
+            stdin.flush()  # a tag must not wait in Python's buffer for the next one
+
         try:
-            self._queue.drain(stdin.write)
+            self._queue.drain(write)
             stdin.close()
         except (BrokenPipeError, ValueError, OSError):
             pass  # the child is gone; _read_events reports why

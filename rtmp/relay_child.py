@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
 from typing import IO
 
 import av
@@ -39,8 +41,22 @@ def _emit(out: IO[str], **event: str) -> None:
     out.flush()
 
 
+def _exit_with_parent(poll_s: float = 1.0) -> None:
+    """End this process if the studio dies while FFmpeg is stuck in a handshake (stdin's EOF
+    is only seen between packets)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="vida-relay-parent", daemon=True).start()
+
+
 def main() -> int:
     """Child process: re-mux FLV from stdin to the URL given on stdin's first line."""
+    _exit_with_parent()
     out = sys.stdout
     url = ""
     try:

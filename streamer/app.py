@@ -21,14 +21,15 @@ from config import Settings
 from rtmp import (
     Destination,
     DestinationFailed,
+    EncoderUnavailable,
     InvalidDestination,
     file_destination,
     rtmp_destination,
 )
 from streamer.ice import limit_host_addresses
-from streamer.pipeline import CameraSilent
+from streamer.pipeline import AlreadyLive, CameraSilent, PipelineClosed
 from streamer.sdp import MAX_SDP_BYTES, InvalidOffer
-from streamer.session import AlreadyLive, SessionNotFound, SessionRegistry
+from streamer.session import SessionNotFound, SessionRegistry
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
@@ -40,8 +41,10 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     SessionNotFound: (404, "unknown_session"),
     AlreadyLive: (409, "already_live"),
     CameraSilent: (409, "camera_silent"),
+    PipelineClosed: (409, "session_closed"),
     InvalidDestination: (422, "invalid_destination"),
     DestinationFailed: (502, "destination_failed"),
+    EncoderUnavailable: (503, "encoder_unavailable"),
 }
 
 
@@ -147,7 +150,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _destination(body: GoLive, settings: Settings, session_id: str) -> Destination:
     if body.kind == "record":
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
         return file_destination(settings.recordings_dir / f"vida-{stamp}-{session_id[:6]}.flv")
     if not body.server_url.strip():
         raise InvalidDestination("enter the RTMP server URL (rtmp:// or rtmps://)")

@@ -10,7 +10,12 @@ import numpy as np
 
 SAMPLE_RATE = 48_000  # WebRTC's Opus rate; the encoder resamples to what RTMP wants
 CHANNELS = 2
-MAX_BUFFER_S = 0.3  # more than this queued means the mic clock runs fast: drop the oldest
+MAX_BUFFER_S = 0.3  # hard cap: beyond this the oldest samples go at once
+# Normal arrival jitter keeps the buffer under a tick plus one 20 ms packet. Audio that stays
+# above that for half a second (after a stall, or a mic clock running fast) is trimmed back,
+# one short skip instead of a lasting lip-sync error.
+HIGH_WATER_S = 0.06
+SETTLE_TICKS = 15
 
 
 class TickAudio:
@@ -18,8 +23,8 @@ class TickAudio:
 
     The mic pushes frames whenever they arrive; the output clock pulls the samples of each
     video tick. Missing samples become silence (a muted or absent mic still gives a valid AAC
-    track, which FLV interleaving needs); excess beyond ``MAX_BUFFER_S`` is dropped so that
-    audio never drifts behind video. Timestamps come from the tick, so A/V stay aligned.
+    track, which FLV interleaving needs); a backlog that persists is trimmed so that audio
+    never drifts behind video. Timestamps come from the tick, so A/V stay aligned.
 
     ``lag_s`` is how much later the microphone's audio reaches us than the camera frame
     captured at the same instant; its samples are stamped that much earlier.
@@ -31,8 +36,14 @@ class TickAudio:
         self._resampler = av.AudioResampler(format="s16", layout="stereo", rate=SAMPLE_RATE)
         self._pending = np.zeros((0, CHANNELS), dtype=np.int16)
         self._lock = threading.Lock()
+        self._ticks_over = 0
         self.silence_samples = 0
         self.dropped_samples = 0
+
+    @property
+    def buffered_s(self) -> float:
+        """Seconds of microphone audio waiting for the output clock."""
+        return len(self._pending) / SAMPLE_RATE
 
     def push(self, frame: av.AudioFrame) -> None:
         """Add microphone audio (any rate or layout)."""
@@ -41,10 +52,12 @@ class TickAudio:
             return
         with self._lock:
             self._pending = np.concatenate([self._pending, *chunks])
-            excess = len(self._pending) - int(MAX_BUFFER_S * SAMPLE_RATE)
-            if excess > 0:
-                self._pending = self._pending[excess:]
-                self.dropped_samples += excess
+            self._drop_oldest(len(self._pending) - int(MAX_BUFFER_S * SAMPLE_RATE))
+
+    def _drop_oldest(self, samples: int) -> None:
+        if samples > 0:
+            self._pending = self._pending[samples:]
+            self.dropped_samples += samples
 
     def samples_for(self, tick: int) -> tuple[int, int]:
         """(first sample, count) of output tick ``tick``."""
@@ -57,6 +70,11 @@ class TickAudio:
         with self._lock:
             take = self._pending[:count]
             self._pending = self._pending[count:]
+            high_water = int(HIGH_WATER_S * SAMPLE_RATE)
+            self._ticks_over = self._ticks_over + 1 if len(self._pending) > high_water else 0
+            if self._ticks_over >= SETTLE_TICKS:
+                self._drop_oldest(len(self._pending) - count)
+                self._ticks_over = 0
         if len(take) < count:
             self.silence_samples += count - len(take)
             take = np.concatenate([take, np.zeros((count - len(take), CHANNELS), np.int16)])

@@ -57,11 +57,13 @@ class LiveOutput:
         self.frames_out = RateMeter()
         self.bytes_out = RateMeter()
         self.frames_dropped = 0
+        self.encode_errors = 0
         self.started_at = time.monotonic()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-encode")
         self._fanout = RtmpFanout(on_tag=self._on_tag)
         self._sinks = [open_sink(d, connect_timeout_s) for d in destinations]
-        self._in_flight: deque[float] = deque()  # arrival times of frames inside the encoder
+        # Arrival time of each frame inside the encoder (None: a repeated frame, not timed).
+        self._in_flight: deque[float | None] = deque()
         self._pending_video = 0
         self._lock = threading.Lock()
         self._encoder: StreamEncoder | None = None
@@ -71,20 +73,25 @@ class LiveOutput:
     async def start(self, connect_timeout_s: float) -> None:
         """Open the encoder and destinations; return once every destination is live.
 
-        Raises :class:`DestinationFailed` (after cleaning up) when any destination fails.
+        Raises :class:`DestinationFailed` when any destination fails; whatever fails, what
+        was started is stopped again before the error propagates.
         """
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._pool, self._open)
-        ready = await asyncio.gather(
-            *(asyncio.to_thread(s.wait_ready, connect_timeout_s + 1.0) for s in self._sinks)
-        )
+        try:
+            await loop.run_in_executor(self._pool, self._open)
+            ready = await asyncio.gather(
+                *(asyncio.to_thread(s.wait_ready, connect_timeout_s + 1.0) for s in self._sinks)
+            )
+        except BaseException:
+            await asyncio.shield(self.stop())
+            raise
         if not all(ready):
             failed = next(s for s, ok in zip(self._sinks, ready, strict=True) if not ok)
             await self.stop()
             raise DestinationFailed(f"{failed.destination.display}: {failed.error}")
 
     def submit(
-        self, tick: int, video: av.VideoFrame | None, arrived: float, audio: av.AudioFrame
+        self, tick: int, video: av.VideoFrame | None, arrived: float | None, audio: av.AudioFrame
     ) -> None:
         """Queue one tick's frames for the encoder thread."""
         if self._stopped or self._encoder is None:
@@ -130,7 +137,7 @@ class LiveOutput:
         self.started_at = time.monotonic()
 
     def _encode(
-        self, tick: int, video: av.VideoFrame | None, arrived: float, audio: av.AudioFrame
+        self, tick: int, video: av.VideoFrame | None, arrived: float | None, audio: av.AudioFrame
     ) -> None:
         encoder = self._encoder
         if encoder is None:
@@ -143,8 +150,10 @@ class LiveOutput:
                 self.encode_time.add(time.perf_counter() - started)
             if audio.pts >= 0:  # earlier audio belongs to before the stream began
                 encoder.encode_audio(audio)
-        except av.FFmpegError:
-            log.exception("encoding failed")
+        except Exception:  # nothing else would see it: this runs on the encoder thread
+            self.encode_errors += 1
+            if self.encode_errors == 1:
+                log.exception("encoding failed (further failures are only counted)")
         finally:
             if video is not None:
                 with self._lock:
@@ -162,5 +171,7 @@ class LiveOutput:
         self.bytes_out.add(len(tag.data))
         if tag.is_video_frame and self._in_flight:
             # No B-frames (zerolatency): video tags leave in the order frames went in.
-            self.latency.add(time.monotonic() - self._in_flight.popleft())
+            arrived = self._in_flight.popleft()
+            if arrived is not None:
+                self.latency.add(time.monotonic() - arrived)
             self.frames_out.add()

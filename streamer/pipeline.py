@@ -33,6 +33,14 @@ class CameraSilent(RuntimeError):
     """The camera track delivered no frame in time."""
 
 
+class AlreadyLive(RuntimeError):
+    """Go live was asked of a stream that is already live."""
+
+
+class PipelineClosed(RuntimeError):
+    """The stream was closed (its page went away) while something was still asked of it."""
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     """The output this pipeline produces."""
@@ -73,6 +81,7 @@ class StreamPipeline:
         self.frames_in = RateMeter()
         self.frames_repeated = 0
         self.camera_ended = False
+        self.failure: str | None = None  # a task of this pipeline died: the stream is broken
         self._processor = FrameProcessor(settings.width, settings.height, settings.preview_size)
         self._audio = TickAudio(settings.fps, settings.audio_lag_s)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-process")
@@ -111,8 +120,10 @@ class StreamPipeline:
 
     async def go_live(self, destinations: list[Destination]) -> LiveOutput:
         """Start encoding to ``destinations``; returns once they all accepted the stream."""
+        if self._closed:
+            raise PipelineClosed("this session has ended")
         if self._live is not None:
-            raise RuntimeError("already live")
+            raise AlreadyLive("this session is already live; stop it first")
         s = self.settings
         try:
             await asyncio.wait_for(self._first_output.wait(), s.camera_timeout_s)
@@ -129,6 +140,10 @@ class StreamPipeline:
         except BaseException:
             self._live = None
             raise
+        if self._closed:  # the session closed while the destination was connecting
+            self._live = None
+            await live.stop()
+            raise PipelineClosed("this session ended while the destination was connecting")
         return live
 
     async def stop_live(self) -> float:
@@ -147,7 +162,7 @@ class StreamPipeline:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._pool.shutdown(wait=True)
+        await asyncio.to_thread(self._pool.shutdown, wait=True)  # one frame at most, off the loop
         self.preview.stop()
 
     # --- state for the page ---------------------------------------------------------------
@@ -168,6 +183,8 @@ class StreamPipeline:
             "warnings": [],
         }
         silence = self.camera_silence_s()
+        if self.failure:
+            stats["warnings"].append(f"internal error: {self.failure}")
         if self.camera_ended:
             stats["warnings"].append("the camera stopped sending video")
         elif silence > self.settings.camera_timeout_s:
@@ -188,7 +205,14 @@ class StreamPipeline:
     # --- tasks ----------------------------------------------------------------------------
 
     def _spawn(self, coro: Any, name: str) -> None:
-        self._tasks.append(asyncio.get_running_loop().create_task(coro, name=f"vida-{name}"))
+        task = asyncio.get_running_loop().create_task(coro, name=f"vida-{name}")
+        task.add_done_callback(self._task_ended)
+        self._tasks.append(task)
+
+    def _task_ended(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self.failure = f"{task.get_name()} stopped: {task.exception()!r}"
+            log.error("stream task %s failed", task.get_name(), exc_info=task.exception())
 
     async def _read_video(self, track: MediaStreamTrack) -> None:
         try:
@@ -252,14 +276,15 @@ class StreamPipeline:
             if live is not None:
                 if missed:
                     live.frames_dropped += missed
-                if output is last_sent:
-                    self.frames_repeated += 1
+                repeated = output is last_sent
+                self.frames_repeated += repeated
                 if output is not None:
-                    live.submit(tick, output.video, output.arrived, audio)
+                    arrived = None if repeated else output.arrived  # latency of new frames only
+                    live.submit(tick, output.video, arrived, audio)
             last_sent = output
             tick += 1
 
     def _emit_audio_only(self, tick: int) -> None:
         audio = self._audio.pull(tick)
         if self._live is not None:
-            self._live.submit(tick, None, 0.0, audio)
+            self._live.submit(tick, None, None, audio)

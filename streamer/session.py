@@ -30,10 +30,6 @@ class SessionNotFound(LookupError):
     """No session has that id (it ended, or never existed)."""
 
 
-class AlreadyLive(RuntimeError):
-    """Go live was asked of a session that is already live."""
-
-
 def pipeline_settings(settings: Settings, audio_lag_s: float = 0.0) -> PipelineSettings:
     """The per-stream settings taken from the studio configuration."""
     return PipelineSettings(
@@ -79,8 +75,6 @@ class StudioSession:
     async def go_live(self, destination: Destination) -> dict[str, Any]:
         """Start streaming to ``destination``; raises when it fails to accept the stream."""
         async with self._live_lock:
-            if self.pipeline.live is not None:
-                raise AlreadyLive("this session is already live; stop it first")
             self.last_error = None
             live = await self.pipeline.go_live([destination])
         log.info("session %s live to %s", self.id, destination.display)
@@ -118,8 +112,10 @@ class StudioSession:
             return
         self.closed.set()
         self.end_reason = reason
-        await self.pipeline.close()
-        await self.pc.close()
+        try:
+            await self.pipeline.close()
+        finally:
+            await self.pc.close()
         log.info("session %s closed (%s)", self.id, reason)
 
     def _on_track(self, track: MediaStreamTrack) -> None:

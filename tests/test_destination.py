@@ -25,7 +25,8 @@ def test_key_at_the_end_of_the_url_is_split_off() -> None:
         ("example.com/app", "must start with rtmp:// or rtmps://"),
         ("rtmp:///app", "no host name"),
         ("rtmp://example.com", "no application name"),
-        ("rtmp://example.com:99999/app", "invalid port"),
+        ("rtmp://example.com:99999/app", "malformed"),
+        ("rtmp://[abc/app", "malformed"),
         ("rtmp://example.com/app?x=1", "must not contain"),
     ],
 )
@@ -55,3 +56,18 @@ def test_redact_masks_plain_and_percent_encoded_forms() -> None:
     assert KEY not in redact(text, KEY)
     assert redact("a/b c", "b c") == "a/****"
     assert redact("untouched", "") == "untouched"
+
+
+def test_a_whole_ingest_url_pasted_beside_the_key_still_shows_no_secret() -> None:
+    dest = rtmp_destination(f"rtmp://user:pa55word@a.rtmp.youtube.com/live2/{KEY}", "other-key")
+    shown = dest.display
+    assert shown == "rtmp://a.rtmp.youtube.com/live2/****"
+    for secret in (KEY, "other-key", "pa55word"):
+        assert secret not in shown
+        assert secret not in dest.redact(f"error opening {dest.publish_url}")
+
+
+def test_an_application_instance_without_key_is_masked_too() -> None:
+    dest = rtmp_destination("rtmp://wowza.example.com:1935/app/_definst_")
+    assert dest.display == "rtmp://wowza.example.com:1935/app/****"
+    assert dest.stream_key == "_definst_"

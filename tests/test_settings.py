@@ -36,6 +36,7 @@ def test_environment_overrides_defaults(tmp_path: Path) -> None:
         ({"VIDA_RESOLUTION": "big"}, "is not WIDTHxHEIGHT"),
         ({"VIDA_RESOLUTION": "1281x720"}, "must be even"),
         ({"VIDA_CONNECT_TIMEOUT_S": "-1"}, "connect_timeout_s must be between"),
+        ({"VIDA_X264_PRESET": "superduper"}, "x264_preset must be one of ultrafast"),
     ],
 )
 def test_bad_values_are_rejected_with_the_setting_named(env: dict[str, str], message: str) -> None:

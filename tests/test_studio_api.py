@@ -216,6 +216,9 @@ async def test_the_stream_key_never_reaches_logs_errors_or_responses(
             seen.append((await studio.api.post(url, json=body)).text)
             seen.append((await studio.api.get(f"/sessions/{page.session_id}/stats")).text)
         seen.append((await studio.api.post(f"/sessions/{page.session_id}/stop")).text)
+        pasted = f"rtmp://127.0.0.1:{free_port()}/live/{SENTINEL_KEY}"  # whole URL, and a key
+        body = {"kind": "rtmp", "server_url": pasted, "stream_key": "another"}
+        seen.append((await studio.api.post(url, json=body)).text)
         seen.append(
             (
                 await studio.api.post(

@@ -1,7 +1,7 @@
 // The studio page: connect the camera, go live, show what goes out and how it is doing.
 
 import { call, closeSession } from "./api.js";
-import { connect, openCamera, previewFramesDecoded } from "./webrtc.js";
+import { connect, openCamera, previewFramesDecoded, stopTracks } from "./webrtc.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -47,10 +47,12 @@ async function refreshStats() {
     setStat("latency", s.live ? `${Math.round(s.latency_ms.p50)} / ${Math.round(s.latency_ms.p95)} ms` : "–");
     setStat("live_seconds", s.live ? `${Math.floor(s.live_seconds)} s` : "–");
     ui.warnings.replaceChildren(...s.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
-    if (state.live && !s.live) {
-      state.live = false;
-      setStatus("Stream ended");
-      if (s.error) showError(`The stream stopped: ${s.error}`);
+    if (state.live !== s.live && !state.busy) {
+      // The server is the truth: a stream can end there (all destinations failed), and a
+      // Go live whose answer was lost may still have started.
+      state.live = s.live;
+      setStatus(s.live ? "Live" : "Stream ended");
+      if (!s.live && s.error) showError(`The stream stopped: ${s.error}`);
       render();
     }
   } catch (error) {
@@ -63,7 +65,9 @@ async function refreshStats() {
 function disconnected(message) {
   clearInterval(state.timer);
   state.pc?.close();
-  Object.assign(state, { pc: null, sessionId: null, live: false });
+  stopTracks(state.stream);
+  ui.camera.srcObject = null;
+  Object.assign(state, { pc: null, sessionId: null, stream: null, live: false });
   setStatus("Disconnected");
   showError(message);
   render();
@@ -90,6 +94,10 @@ async function startCamera() {
     state.timer = setInterval(refreshStats, 1000);
     setStatus("Connected: ready to go live");
   } catch (error) {
+    state.pc?.close();
+    stopTracks(state.stream);
+    Object.assign(state, { pc: null, stream: null });
+    ui.camera.srcObject = null;
     const denied = error.name === "NotAllowedError";
     showError(denied ? "Camera or microphone access was refused. Allow it in the browser and try again." : error.message);
     setStatus("Camera off");

@@ -4,15 +4,27 @@ import { call } from "./api.js";
 
 const GATHER_TIMEOUT_MS = 5000;
 
+// Camera and microphone; camera alone when there is no microphone (the stream then carries
+// silence). Resolution and rate are hints: every browser falls back to what the camera has.
 export async function openCamera(config) {
-  return navigator.mediaDevices.getUserMedia({
-    video: {
-      width: { ideal: config.width },
-      height: { ideal: config.height },
-      frameRate: { ideal: config.fps },
-    },
-    audio: { echoCancellation: true, noiseSuppression: true },
-  });
+  const video = {
+    width: { ideal: config.width },
+    height: { ideal: config.height },
+    frameRate: { ideal: config.fps },
+  };
+  try {
+    return await navigator.mediaDevices.getUserMedia({
+      video,
+      audio: { echoCancellation: true, noiseSuppression: true },
+    });
+  } catch (error) {
+    if (error.name !== "NotFoundError" && error.name !== "OverconstrainedError") throw error;
+    return navigator.mediaDevices.getUserMedia({ video });
+  }
+}
+
+export function stopTracks(stream) {
+  for (const track of stream?.getTracks() ?? []) track.stop();
 }
 
 // aiortc has no trickle ICE: the offer goes out with every candidate already in it.
@@ -35,14 +47,19 @@ export async function connect(stream, config, onPreview) {
   pc.addEventListener("track", (event) => {
     if (event.track.kind === "video") onPreview(new MediaStream([event.track]));
   });
-  await pc.setLocalDescription(await pc.createOffer());
-  await gatheringComplete(pc);
-  const answer = await call("POST", "/sessions", {
-    sdp: pc.localDescription.sdp,
-    type: pc.localDescription.type,
-  });
-  await pc.setRemoteDescription({ sdp: answer.sdp, type: answer.type });
-  return { pc, sessionId: answer.session_id };
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    await gatheringComplete(pc);
+    const answer = await call("POST", "/sessions", {
+      sdp: pc.localDescription.sdp,
+      type: pc.localDescription.type,
+    });
+    await pc.setRemoteDescription({ sdp: answer.sdp, type: answer.type });
+    return { pc, sessionId: answer.session_id };
+  } catch (error) {
+    pc.close();
+    throw error;
+  }
 }
 
 export async function previewFramesDecoded(pc) {
