@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,3 +169,30 @@ def test_record_to_file_from_the_page(page: Page, studio_process: StudioProcess)
     probe = ffprobe(recordings[-1])
     assert probe.codecs == {"video": "h264", "audio": "aac"}
     assert probe.duration_s >= 2
+
+
+def test_closing_the_tab_ends_the_session_and_the_stream(
+    page: Page, studio_process: StudioProcess, nginx: NginxRtmp
+) -> None:
+    page.goto(studio_process.url)
+    page.get_by_role("button", name="Start camera").click()
+    expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+    page.get_by_label("Server URL").fill(nginx.url())
+    page.get_by_label("Stream key").fill("tab-closed")
+    page.get_by_role("button", name="Go live").click()
+    expect(page.locator("#status")).to_have_text("Live", timeout=15_000)
+    health = page.context.request.get(studio_process.url + "api/v1/health").json()
+    assert health["sessions"] >= 1
+    page.close(run_before_unload=True)
+    # nginx writes its record-done marker once the studio closed the stream cleanly.
+    probe = ffprobe(nginx.recording("tab-closed", timeout=15))
+    assert probe.codecs == {"video": "h264", "audio": "aac"}
+    deadline = time.monotonic() + 10
+    while (sessions := _sessions(studio_process)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sessions == 0
+
+
+def _sessions(studio: StudioProcess) -> int:
+    with urllib.request.urlopen(studio.url + "api/v1/health", timeout=5) as response:
+        return json.load(response)["sessions"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from tests.support.nginx import NginxRtmp, free_port
 from tests.support.studio import (
     child_processes,
     connect_page,
+    open_sockets,
     running_studio,
     vida_threads,
     wait_until,
@@ -238,10 +240,13 @@ async def test_closing_sessions_releases_threads_processes_and_tasks(
 ) -> None:
     threads_before, children_before = vida_threads(), child_processes()
     async with running_studio(settings) as studio:
+        await studio.api.get("/health")  # the API client's connection is open from here on
+        sockets_before = open_sockets()
         tab = await connect_page(studio.api, PictureTrack(person_frames), ToneTrack())
         body = {"kind": "rtmp", "server_url": nginx.url(), "stream_key": "teardown"}
         assert (await studio.api.post(f"/sessions/{tab.session_id}/live", json=body)).is_success
         assert len(child_processes()) > len(children_before)  # a relay runs while live
+        assert open_sockets() > sockets_before  # ICE and DTLS sockets while connected
         # The page goes away without a word: the peer connection closes under the session.
         await tab.close()
         await wait_until(lambda: len(studio.registry) == 0, timeout=15)
@@ -251,6 +256,7 @@ async def test_closing_sessions_releases_threads_processes_and_tasks(
         await stopped.close()
         assert vida_threads() == threads_before
         assert child_processes() == children_before
+        assert open_sockets() == sockets_before
         leftover = [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("vida-")]
         assert leftover == ["vida-sweep"]
     assert ffprobe(nginx.recording("teardown")).video_packets > 0
@@ -272,3 +278,32 @@ async def test_audio_and_video_stay_in_sync(settings: Settings) -> None:
     print("audio minus video (ms):", [round(o * 1000) for o in offsets])
     # Lip sync is noticeable from about 45 ms (audio early) and 125 ms (late): stay well inside.
     assert all(abs(offset) < 0.045 for offset in offsets), offsets
+
+
+async def test_a_page_that_vanishes_mid_stream_is_cleaned_up(
+    settings: Settings, nginx: NginxRtmp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Network gone, no goodbye: ICE consent expires, the session ends, the stream closes."""
+    import aioice.ice
+
+    # RFC 7675 consent checks, at test speed (production: every 5 s, 6 failures).
+    monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", 0.3)
+    monkeypatch.setattr(aioice.ice, "CONSENT_FAILURES", 3)
+    threads_before, children_before = vida_threads(), child_processes()
+    async with running_studio(settings) as studio:
+        page = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.support.page_process", studio.base_url,
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        session_id = (await page.stdout.readline()).decode().strip()
+        body = {"kind": "rtmp", "server_url": nginx.url(), "stream_key": "vanished"}
+        assert (await studio.api.post(f"/sessions/{session_id}/live", json=body)).is_success
+        page.kill()
+        await page.wait()
+        started = time.monotonic()
+        await wait_until(lambda: len(studio.registry) == 0, timeout=30)
+        print(f"session ended {time.monotonic() - started:.1f} s after the page vanished")
+        await wait_until(lambda: vida_threads() == threads_before, timeout=5)
+        assert child_processes() == children_before
+    probe = ffprobe(nginx.recording("vanished"))
+    assert probe.codecs == {"video": "h264", "audio": "aac"}

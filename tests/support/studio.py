@@ -26,6 +26,7 @@ class Studio:
 
     api: httpx.AsyncClient
     registry: SessionRegistry
+    base_url: str
 
 
 @asynccontextmanager
@@ -43,7 +44,7 @@ async def running_studio(settings: Settings) -> AsyncIterator[Studio]:
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as api:
-            yield Studio(api, app.state.registry)
+            yield Studio(api, app.state.registry, base)
     finally:
         server.should_exit = True
         await task
@@ -137,3 +138,14 @@ def child_processes() -> list[int]:
         if int(fields[1]) == me:
             children.append(int(entry))
     return children
+
+
+def open_sockets() -> int:
+    """Sockets this process holds open (UDP for ICE, TCP for HTTP, pipes excluded)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+        except OSError:
+            continue
+    return count
