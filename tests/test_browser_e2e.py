@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.support.media import ffprobe, moving_person_frames, write_y4m
@@ -91,6 +93,8 @@ def page(fake_webcam: Path, tmp_path: Path) -> Iterator[Page]:
             lambda m: m.type == "error" and page.console_errors.append(m.text),  # type: ignore[attr-defined]
         )
         yield page
+        with contextlib.suppress(PlaywrightError):  # the test may have closed it already
+            page.close(run_before_unload=True)  # the page says goodbye, as a closed tab does
         browser.close()
 
 
@@ -174,6 +178,7 @@ def test_record_to_file_from_the_page(page: Page, studio_process: StudioProcess)
 def test_closing_the_tab_ends_the_session_and_the_stream(
     page: Page, studio_process: StudioProcess, nginx: NginxRtmp
 ) -> None:
+    sessions_before = _sessions(studio_process)  # other tests' tabs may still be closing
     page.goto(studio_process.url)
     page.get_by_role("button", name="Start camera").click()
     expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
@@ -181,16 +186,15 @@ def test_closing_the_tab_ends_the_session_and_the_stream(
     page.get_by_label("Stream key").fill("tab-closed")
     page.get_by_role("button", name="Go live").click()
     expect(page.locator("#status")).to_have_text("Live", timeout=15_000)
-    health = page.context.request.get(studio_process.url + "api/v1/health").json()
-    assert health["sessions"] >= 1
+    assert _sessions(studio_process) == sessions_before + 1
     page.close(run_before_unload=True)
     # nginx writes its record-done marker once the studio closed the stream cleanly.
     probe = ffprobe(nginx.recording("tab-closed", timeout=15))
     assert probe.codecs == {"video": "h264", "audio": "aac"}
     deadline = time.monotonic() + 10
-    while (sessions := _sessions(studio_process)) and time.monotonic() < deadline:
+    while (sessions := _sessions(studio_process)) > sessions_before and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert sessions == 0
+    assert sessions <= sessions_before
 
 
 def _sessions(studio: StudioProcess) -> int:
