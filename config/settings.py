@@ -29,6 +29,8 @@ class Settings:
 
     host: str
     port: int
+    tls_cert: Path | None
+    tls_key: Path | None
     data_dir: Path
     width: int
     height: int
@@ -61,9 +63,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if value is not None:
             raw[key] = value
     width, height = parse_resolution(str(raw["resolution"]))
+    tls_cert, tls_key = _tls_files(str(raw["tls_cert"]), str(raw["tls_key"]))
     return Settings(
         host=str(raw["host"]),
         port=_int_in(raw, "port", 0, 65535),
+        tls_cert=tls_cert,
+        tls_key=tls_key,
         data_dir=Path(str(raw["data_dir"])).expanduser(),
         width=width,
         height=height,
@@ -114,6 +119,18 @@ def _float_in(raw: Mapping[str, Any], key: str, low: float, high: float) -> floa
     if not low <= value <= high:
         raise ConfigError(f"{key} must be between {low} and {high}, got {value}")
     return value
+
+
+def _tls_files(cert: str, key: str) -> tuple[Path | None, Path | None]:
+    if not cert.strip() and not key.strip():
+        return None, None
+    if not (cert.strip() and key.strip()):
+        raise ConfigError("tls_cert and tls_key must be set together (VIDA_TLS_CERT, VIDA_TLS_KEY)")
+    paths = Path(cert).expanduser(), Path(key).expanduser()
+    for name, path in zip(("tls_cert", "tls_key"), paths, strict=True):
+        if not path.is_file():
+            raise ConfigError(f"{name}: no such file {path}")
+    return paths
 
 
 def _one_of(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:

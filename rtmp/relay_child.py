@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import threading
 import time
 from typing import IO
+from urllib.parse import urlsplit
 
 import av
+import av.logging
 
 from rtmp.destination import redact
 
@@ -54,9 +57,20 @@ def _exit_with_parent(poll_s: float = 1.0) -> None:
     threading.Thread(target=watch, name="vida-relay-parent", daemon=True).start()
 
 
+def _resolve(url: str) -> None:
+    """Fail with a clear reason for an unknown host (FFmpeg only says "I/O error")."""
+    host = urlsplit(url).hostname
+    if host:
+        try:
+            socket.getaddrinfo(host, None)
+        except socket.gaierror as exc:
+            raise ConnectionError(f"cannot resolve host {host}: {exc.strerror}") from None
+
+
 def main() -> int:
     """Child process: re-mux FLV from stdin to the URL given on stdin's first line."""
     _exit_with_parent()
+    av.logging.set_level(av.logging.ERROR)  # FFmpeg's reason then ends up in the exception
     out = sys.stdout
     url = ""
     try:
@@ -67,6 +81,7 @@ def main() -> int:
             format="flv",
             options=PROBE_OPTIONS,
         )
+        _resolve(url)
         sink = av.open(url, mode="w", format="flv", options={"flvflags": "no_duration_filesize"})
         streams = {s.index: sink.add_stream_from_template(s) for s in source.streams}
         connected = False

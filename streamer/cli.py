@@ -89,8 +89,16 @@ def serve(settings: Settings) -> int:
     from streamer.app import create_app
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    print(f"VIDA studio on http://{settings.host}:{settings.port}/", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    scheme = "https" if settings.tls_cert else "http"
+    print(f"VIDA studio on {scheme}://{settings.host}:{settings.port}/", file=sys.stderr)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
+        log_level="info",
+    )
     return 0
 
 

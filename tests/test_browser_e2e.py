@@ -168,9 +168,10 @@ def test_record_to_file_from_the_page(page: Page, studio_process: StudioProcess)
     )
     page.get_by_role("button", name="Stop").click()
     expect(page.locator("#status")).to_have_text(re.compile(r"^Stopped after"), timeout=15_000)
-    recordings = sorted((studio_process.data_dir / "recordings").glob("*.flv"))
-    assert recordings, "no recording was written"
-    probe = ffprobe(recordings[-1])
+    expect(page.locator("#target")).to_contain_text("Saved to ")
+    saved = Path(page.locator("#target").inner_text().removeprefix("Saved to "))
+    assert saved.parent == studio_process.data_dir / "recordings"
+    probe = ffprobe(saved)
     assert probe.codecs == {"video": "h264", "audio": "aac"}
     assert probe.duration_s >= 2
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.media import (
@@ -15,7 +17,7 @@ from tests.support.media import (
     flash_and_beep_onsets,
     write_flash_beep_file,
 )
-from tests.support.nginx import NginxRtmp, free_port
+from tests.support.nginx import NginxRtmp, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 VIDA = str(Path(sys.executable).parent / "vida")
@@ -87,3 +89,28 @@ def test_file_audio_and_video_stay_in_sync(tmp_path: Path) -> None:
     assert len(flashes) >= 4 and len(beeps) >= 4, (flashes, beeps)
     offsets = [min(beeps, key=lambda b, f=f: abs(b - f)) - f for f in flashes]
     assert all(abs(offset) < 0.045 for offset in offsets), offsets
+
+
+def test_serve_over_https(tmp_path: Path) -> None:
+    """Browsers give the camera only to https:// pages (or localhost): serve TLS when asked."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "VIDA_TLS_CERT": str(cert), "VIDA_TLS_KEY": str(key)}
+    env |= {"VIDA_PORT": str(port), "VIDA_DATA_DIR": str(tmp_path / "data")}
+    server = subprocess.Popen([VIDA, "serve"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_port(port, timeout=30)
+        trust = ssl.create_default_context(cafile=cert)
+        response = httpx.get(f"https://127.0.0.1:{port}/api/v1/health", verify=trust)
+        assert response.json()["ok"] is True
+        page = httpx.get(f"https://127.0.0.1:{port}/", verify=trust)
+        assert "VIDA Studio" in page.text
+    finally:
+        server.terminate()
+        assert f"https://127.0.0.1:{port}/" in server.communicate(timeout=15)[1]

@@ -47,3 +47,15 @@ def test_bad_values_are_rejected_with_the_setting_named(env: dict[str, str], mes
 def test_resolution_forms() -> None:
     assert parse_resolution("1280x720") == (1280, 720)
     assert parse_resolution("720P") == (1280, 720)
+
+
+def test_tls_needs_both_files_and_they_must_exist(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    with pytest.raises(ConfigError, match="must be set together"):
+        load_settings({"VIDA_TLS_CERT": str(cert)})
+    with pytest.raises(ConfigError, match="tls_cert: no such file"):
+        load_settings({"VIDA_TLS_CERT": str(cert), "VIDA_TLS_KEY": str(key)})
+    cert.write_text("x")
+    key.write_text("y")
+    settings = load_settings({"VIDA_TLS_CERT": str(cert), "VIDA_TLS_KEY": str(key)})
+    assert (settings.tls_cert, settings.tls_key) == (cert, key)

@@ -25,6 +25,7 @@ from tests.support.nginx import NginxRtmp, free_port
 from tests.support.studio import (
     child_processes,
     connect_page,
+    only_loopback,
     open_sockets,
     running_studio,
     vida_threads,
@@ -143,10 +144,13 @@ async def test_unreachable_and_silent_servers_fail_within_seconds_and_the_sessio
     async with running_studio(settings) as studio:
         page = await connect_page(studio.api, PictureTrack(person_frames), ToneTrack())
         url = f"/sessions/{page.session_id}/live"
-        for server, reason in [
+        cases = [
             (f"rtmp://127.0.0.1:{free_port()}/live", "refused"),
             (f"rtmp://127.0.0.1:{silent_listener}/live", "did not accept the stream within 3 s"),
-        ]:
+        ]
+        if only_loopback():  # elsewhere the lookup would leave the machine
+            cases.append(("rtmp://no-such-host.invalid/live", "host name could not be found"))
+        for server, reason in cases:
             started = time.monotonic()
             body = {"kind": "rtmp", "server_url": server, "stream_key": "k"}
             response = await studio.api.post(url, json=body)

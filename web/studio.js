@@ -8,11 +8,18 @@ const ui = {
   status: $("status"), camera: $("camera"), preview: $("preview"), connect: $("connect"),
   form: $("destination"), rtmpFields: $("rtmp-fields"), serverUrl: $("server-url"),
   streamKey: $("stream-key"), goLive: $("go-live"), stop: $("stop"), error: $("error"),
-  badge: $("live-badge"), stats: $("stats"), warnings: $("warnings"),
+  badge: $("live-badge"), stats: $("stats"), warnings: $("warnings"), target: $("target"),
 };
-const state = { pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null };
+const state = {
+  pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null, target: null,
+};
 
 function setStatus(text) { ui.status.textContent = text; }
+
+function showTarget(text) {
+  ui.target.textContent = text;
+  ui.target.hidden = !text;
+}
 
 function showError(message) {
   ui.error.textContent = message;
@@ -27,6 +34,7 @@ function render() {
   ui.stop.disabled = state.busy || !state.live;
   ui.badge.hidden = !state.live;
   document.body.classList.toggle("is-live", state.live);
+  for (const hint of document.querySelectorAll("[data-when-off]")) hint.hidden = connected;
   for (const input of ui.form.querySelectorAll("input")) input.disabled = state.live || state.busy;
   ui.rtmpFields.hidden = ui.form.kind.value !== "rtmp";
 }
@@ -118,9 +126,11 @@ async function goLive(event) {
     const body = kind === "record"
       ? { kind }
       : { kind, server_url: ui.serverUrl.value, stream_key: ui.streamKey.value };
-    await call("POST", `/sessions/${state.sessionId}/live`, body);
+    const live = await call("POST", `/sessions/${state.sessionId}/live`, body);
     state.live = true;
+    state.target = live.destinations[0].name;
     setStatus(kind === "record" ? "Recording" : "Live");
+    showTarget(kind === "record" ? `Recording to ${state.target.replace(/^file /, "")}` : `Streaming to ${state.target}`);
   } catch (error) {
     showError(error.message);
     setStatus("Not live");
@@ -137,6 +147,8 @@ async function stop() {
     const result = await call("POST", `/sessions/${state.sessionId}/stop`);
     state.live = false;
     setStatus(`Stopped after ${Math.round(result.streamed_seconds)} s`);
+    if (state.target?.startsWith("file ")) showTarget(`Saved to ${state.target.slice(5)}`);
+    else showTarget("");
   } catch (error) {
     showError(error.message);
   } finally {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -149,3 +150,9 @@ def open_sockets() -> int:
         except OSError:
             continue
     return count
+
+
+def only_loopback() -> bool:
+    """True inside the tests' private network namespace (scripts/test.sh), where no packet
+    can leave the machine and a DNS lookup fails at once."""
+    return [name for _, name in socket.if_nameindex()] == ["lo"]
