@@ -14,4 +14,5 @@ lint:
 
 bench:
 	scripts/setup.sh test
-	.venv/bin/python -m benchmarks.pipeline
+	.venv/bin/python -m benchmarks.pipeline --write benchmarks/RESULTS.md
+	.venv/bin/python -m benchmarks.rtmp_path --write benchmarks/RESULTS.md

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fractions
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -29,6 +27,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamTrack
 
+from benchmarks.report import machine, write_section
 from rtmp import EncoderSettings, StreamEncoder, file_destination, select_h264_encoder
 from streamer.pipeline import PipelineSettings, StreamPipeline
 from streamer.processing import FrameProcessor
@@ -197,21 +196,6 @@ def sustained(results: list[RunResult], fps: int, seconds: float) -> bool:
     return all(r.fps >= 0.95 * fps and r.dropped <= 0.01 * fps * seconds for r in results)
 
 
-def machine() -> str:
-    """A one-line description of where the numbers were taken."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
-    except (OSError, StopIteration):
-        pass
-    libavcodec = ".".join(map(str, av.library_versions["libavcodec"]))
-    return (
-        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"PyAV {av.__version__} (libavcodec {libavcodec})"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement and print (or write) a Markdown report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -269,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {name} | **sustained: {best}** | | | | | | |")
     report = "\n".join(lines) + "\n"
     if args.write:
-        args.write.write_text(report)
+        write_section(args.write, "pipeline", report)
     print(report)
     return 0
 

@@ -20,6 +20,9 @@ from rtmp.destination import redact
 # 100 kB, hence the byte limit), without waiting for frames to estimate the rate (the FLV
 # metadata has it). Not "nobuffer": that drops the packets read while probing.
 PROBE_OPTIONS = {"probesize": "2000000", "analyzeduration": "2000000", "fpsprobesize": "0"}
+# The input is interleaved already: pass packets on as they come instead of holding each one
+# until the other stream catches up (that would add a frame of latency again).
+SINK_OPTIONS = {"flvflags": "no_duration_filesize", "max_interleave_delta": "1"}
 
 
 class _StdinReader:
@@ -82,7 +85,7 @@ def main() -> int:
             options=PROBE_OPTIONS,
         )
         _resolve(url)
-        sink = av.open(url, mode="w", format="flv", options={"flvflags": "no_duration_filesize"})
+        sink = av.open(url, mode="w", format="flv", options=SINK_OPTIONS)
         streams = {s.index: sink.add_stream_from_template(s) for s in source.streams}
         connected = False
         for packet in source.demux():

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,7 +79,7 @@ class StudioSession:
             self.last_error = None
             live = await self.pipeline.go_live([destination])
         log.info("session %s live to %s", self.id, destination.display)
-        return {"live": True, "destinations": [d.__dict__ for d in live.destinations()]}
+        return {"live": True, "destinations": [asdict(d) for d in live.destinations()]}
 
     async def stop_live(self) -> dict[str, Any]:
         """Stop streaming (the preview keeps running); returns the seconds streamed."""

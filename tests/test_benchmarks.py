@@ -17,3 +17,14 @@ def test_pipeline_benchmark_writes_a_report(tmp_path: Path) -> None:
     assert "| 720p30 | encode (" in text
     assert "| 1080p30 | 1 |" in text
     assert "cores" in text
+
+
+def test_rtmp_path_benchmark_matches_stamped_frames(tmp_path: Path) -> None:
+    from benchmarks.rtmp_path import main as rtmp_main
+
+    report = tmp_path / "results.md"
+    assert rtmp_main(["--seconds", "1", "--resolution", "640x360", "--write", str(report)]) == 0
+    text = report.read_text()
+    matched = int(text.split(" frames matched")[0].rsplit(" ", 1)[1])
+    assert matched > 10  # the stamps survive encoding, nginx and decoding
+    assert "<!-- rtmp-path -->" in text

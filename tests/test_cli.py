@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 import subprocess
 import sys
@@ -38,13 +39,14 @@ def test_stream_a_file_into_nginx(nginx: NginxRtmp) -> None:
     )
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
-    assert "streamed 3.0 s" in result.stderr
+    streamed = float(re.search(r"streamed ([\d.]+) s", result.stderr).group(1))
+    assert streamed == pytest.approx(3.0, abs=0.3)
     assert KEY not in result.stderr + result.stdout
     probe = ffprobe(nginx.recording(KEY))
     assert probe.codecs == {"video": "h264", "audio": "aac"}
     assert (probe.width, probe.height) == (640, 360)
     assert probe.fps == pytest.approx(30, rel=0.1)
-    assert probe.duration_s == pytest.approx(3.0, abs=0.5)
+    assert probe.duration_s == pytest.approx(streamed, abs=0.5)
     assert elapsed < 20
 
 

@@ -21,7 +21,7 @@ from tests.support.media import (
     flash_and_beep_onsets,
     moving_person_frames,
 )
-from tests.support.nginx import NginxRtmp, free_port
+from tests.support.nginx import NginxRtmp, free_port, start_nginx
 from tests.support.studio import (
     child_processes,
     connect_page,
@@ -311,3 +311,33 @@ async def test_a_page_that_vanishes_mid_stream_is_cleaned_up(
         assert child_processes() == children_before
     probe = ffprobe(nginx.recording("vanished"))
     assert probe.codecs == {"video": "h264", "audio": "aac"}
+
+
+async def test_a_server_that_dies_mid_stream_ends_the_stream_with_the_reason(
+    settings: Settings, person_frames: list, tmp_path: Path
+) -> None:
+    doomed = start_nginx(tmp_path / "doomed-nginx")
+    try:
+        async with running_studio(settings) as studio:
+            page = await connect_page(studio.api, PictureTrack(person_frames), ToneTrack())
+            body = {"kind": "rtmp", "server_url": doomed.url(), "stream_key": "doomed"}
+            assert (
+                await studio.api.post(f"/sessions/{page.session_id}/live", json=body)
+            ).is_success
+            doomed.stop()
+
+            async def ended() -> bool:
+                stats = (await studio.api.get(f"/sessions/{page.session_id}/stats")).json()
+                return not stats["live"] and bool(stats["error"])
+
+            await wait_until(ended, timeout=20)
+            stats = (await studio.api.get(f"/sessions/{page.session_id}/stats")).json()
+            assert "rtmp://127.0.0.1" in stats["error"]
+            assert page.preview_frames > 0  # the session itself lives on, ready to go live again
+            again = await studio.api.post(
+                f"/sessions/{page.session_id}/live", json={"kind": "record"}
+            )
+            assert again.status_code == 200
+            await page.close()
+    finally:
+        doomed.stop()
