@@ -9,7 +9,7 @@ from rtmp.destination import Destination
 from rtmp.flv import FlvTag, FlvTagReader
 from rtmp.recorder import FileRecorder
 from rtmp.relay import RtmpRelay
-from rtmp.sink import Sink, SinkState
+from rtmp.sink import Sink
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,6 @@ class RtmpFanout:
         self._sinks: list[Sink] = []
         self._waiting_for_keyframe: set[int] = set()
         self._on_tag = on_tag
-        self.bytes_out = 0
-
-    @property
-    def sinks(self) -> list[Sink]:
-        """Every destination added, failed ones included."""
-        return list(self._sinks)
 
     def add(self, sink: Sink) -> None:
         """Start ``sink`` and send it the stream from here on (replaying the header if needed)."""
@@ -60,10 +54,6 @@ class RtmpFanout:
         for tag in tags:
             self._dispatch(tag)
 
-    def live_sinks(self) -> list[Sink]:
-        """Destinations still connecting or live."""
-        return [s for s in self._sinks if s.state in (SinkState.CONNECTING, SinkState.LIVE)]
-
     def close(self, timeout: float = 5.0) -> None:
         """Finish every destination (their trailers are written) and wait for them."""
         for sink in self._sinks:
@@ -72,7 +62,6 @@ class RtmpFanout:
     def _dispatch(self, tag: FlvTag) -> None:
         if tag.is_sequence_header:
             self._preamble += tag.data
-        self.bytes_out += len(tag.data)
         for sink in self._sinks:
             if id(sink) in self._waiting_for_keyframe:
                 if not tag.is_keyframe:

@@ -20,7 +20,6 @@ import sys
 import threading
 
 from rtmp.destination import Destination
-from rtmp.errors import DestinationFailed
 from rtmp.sink import ByteQueue, SinkState
 
 log = logging.getLogger(__name__)
@@ -75,11 +74,6 @@ class RtmpRelay:
         """Block until the server accepted the stream (True) or it failed (False)."""
         self._settled.wait(timeout)
         return self.state is SinkState.LIVE
-
-    def raise_if_failed(self) -> None:
-        """Raise :class:`DestinationFailed` with the reason when this destination failed."""
-        if self.state is SinkState.FAILED:
-            raise DestinationFailed(f"{self.destination.display}: {self.error}")
 
     def close(self, timeout: float = 5.0) -> None:
         """End the stream: the child writes the FLV trailer and exits, or is killed."""

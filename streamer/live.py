@@ -61,6 +61,7 @@ class LiveOutput:
         self.started_at = time.monotonic()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-encode")
         self._fanout = RtmpFanout(on_tag=self._on_tag)
+        self._connect_timeout_s = connect_timeout_s
         self._sinks = [open_sink(d, connect_timeout_s) for d in destinations]
         # Arrival time of each frame inside the encoder (None: a repeated frame, not timed).
         self._in_flight: deque[float | None] = deque()
@@ -70,7 +71,7 @@ class LiveOutput:
         self._stopped = False
         self._first_tick: int | None = None  # stream timestamps start at 0 when going live
 
-    async def start(self, connect_timeout_s: float) -> None:
+    async def start(self) -> None:
         """Open the encoder and destinations; return once every destination is live.
 
         Raises :class:`DestinationFailed` when any destination fails; whatever fails, what
@@ -80,7 +81,7 @@ class LiveOutput:
         try:
             await loop.run_in_executor(self._pool, self._open)
             ready = await asyncio.gather(
-                *(asyncio.to_thread(s.wait_ready, connect_timeout_s + 1.0) for s in self._sinks)
+                *(asyncio.to_thread(s.wait_ready, self._connect_timeout_s + 1) for s in self._sinks)
             )
         except BaseException:
             await asyncio.shield(self.stop())
@@ -160,12 +161,13 @@ class LiveOutput:
                     self._pending_video -= 1
 
     def _close(self) -> None:
-        if self._encoder is not None:
-            try:
+        try:
+            if self._encoder is not None:
                 self._encoder.close()
-            except av.FFmpegError:
-                log.exception("flushing the encoder failed")
-        self._fanout.close()
+        except Exception:
+            log.exception("flushing the encoder failed")
+        finally:
+            self._fanout.close()  # destinations end (and their processes exit) whatever happened
 
     def _on_tag(self, tag: FlvTag) -> None:
         self.bytes_out.add(len(tag.data))

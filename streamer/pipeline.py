@@ -136,7 +136,7 @@ class StreamPipeline:
         live = LiveOutput(encoder, destinations, s.connect_timeout_s)
         self._live = live  # the clock feeds it from now on, so the relay gets bytes to open with
         try:
-            await live.start(s.connect_timeout_s)
+            await live.start()
         except BaseException:
             self._live = None
             raise
@@ -189,6 +189,8 @@ class StreamPipeline:
             stats["warnings"].append("the camera stopped sending video")
         elif silence > self.settings.camera_timeout_s:
             stats["warnings"].append(f"no video from the camera for {silence:.0f} s")
+        if live is not None and live.encode_errors:
+            stats["warnings"].append(f"encoding failed {live.encode_errors} times (see the log)")
         if live is not None:
             encode, latency = live.encode_time.percentiles(), live.latency.percentiles()
             stats["stages_ms"]["encode"] = {"p50": encode.p50_ms, "p95": encode.p95_ms}

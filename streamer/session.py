@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -51,7 +50,6 @@ class StudioSession:
     def __init__(self, settings: Settings) -> None:
         self.id = secrets.token_urlsafe(12)
         self.settings = settings
-        self.created_at = time.monotonic()
         self.pipeline = StreamPipeline(pipeline_settings(settings, WEBRTC_AUDIO_LAG_S))
         self.pc = RTCPeerConnection(ice_configuration(settings.ice_servers))
         self.closed = asyncio.Event()
