@@ -41,6 +41,7 @@ class Settings:
     ice_host_addresses: tuple[str, ...]
     connect_timeout_s: float
     camera_timeout_s: float
+    rtmp_retry_delays_s: tuple[float, ...]
 
     @property
     def recordings_dir(self) -> Path:
@@ -79,6 +80,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ice_host_addresses=_csv(raw["ice_host_addresses"]),
         connect_timeout_s=_float_in(raw, "connect_timeout_s", 0.5, 120.0),
         camera_timeout_s=_float_in(raw, "camera_timeout_s", 0.5, 120.0),
+        rtmp_retry_delays_s=_delays(str(raw["rtmp_retry_delays_s"])),
     )
 
 
@@ -131,6 +133,18 @@ def _tls_files(cert: str, key: str) -> tuple[Path | None, Path | None]:
         if not path.is_file():
             raise ConfigError(f"{name}: no such file {path}")
     return paths
+
+
+def _delays(text: str) -> tuple[float, ...]:
+    try:
+        delays = tuple(float(item) for item in _csv(text))
+    except ValueError:
+        raise ConfigError(
+            f"rtmp_retry_delays_s must be numbers, e.g. 1,2,4; got {text!r}"
+        ) from None
+    if any(not 0 < d <= 300 for d in delays):
+        raise ConfigError("rtmp_retry_delays_s must each be between 0 and 300 seconds")
+    return delays
 
 
 def _one_of(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:

@@ -1,17 +1,21 @@
-"""Encode once, send to many: one FLV byte stream to every destination."""
+"""Encode once, send to many: one FLV byte stream to every destination, with reconnects."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from rtmp.destination import Destination
 from rtmp.flv import FlvTag, FlvTagReader
 from rtmp.recorder import FileRecorder
 from rtmp.relay import RtmpRelay
-from rtmp.sink import Sink
+from rtmp.sink import Sink, SinkState
 
 log = logging.getLogger(__name__)
+# Waits before each reconnect of a destination that dropped mid-stream (OBS-like backoff).
+RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 
 
 def open_sink(destination: Destination, connect_timeout_s: float = 8.0) -> Sink:
@@ -21,56 +25,156 @@ def open_sink(destination: Destination, connect_timeout_s: float = 8.0) -> Sink:
     return RtmpRelay(destination, connect_timeout_s=connect_timeout_s)
 
 
+@dataclass(frozen=True)
+class DestinationStatus:
+    """What a person is shown of one destination."""
+
+    name: str
+    state: str  # connecting, live, reconnecting, failed, closed
+    error: str | None
+    reconnects: int
+
+
+@dataclass
+class _Slot:
+    """One destination and the sink currently serving it."""
+
+    destination: Destination
+    sink: Sink
+    reconnects: int = 0
+    attempts: int = 0  # reconnect attempts since it was last live
+    retry_at: float | None = None
+    waiting_for_keyframe: bool = False
+    closed: bool = False
+
+
 class RtmpFanout:
     """Cuts the muxer's bytes into FLV tags and hands each tag to every destination.
 
-    A destination that joins late (or reconnects) first gets the stream header and codec
-    configuration, then tags from the next keyframe on, so it always starts decodable.
-    ``on_tag`` sees every tag as it leaves (the pipeline measures latency with it).
+    A destination that joins late, or reconnects after dropping mid-stream, first gets the
+    stream header and codec configuration, then tags from the next keyframe on, so it always
+    starts decodable. A destination that never connected is not retried: that is a wrong URL
+    or key, which the streamer must fix. ``on_tag`` sees every tag as it leaves.
+    Everything but :meth:`statuses` runs on the encoder's thread.
     """
 
-    def __init__(self, on_tag: Callable[[FlvTag], None] | None = None) -> None:
+    def __init__(
+        self,
+        connect_timeout_s: float = 8.0,
+        on_tag: Callable[[FlvTag], None] | None = None,
+        retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._reader = FlvTagReader()
         self._preamble = bytearray()  # FLV header + metadata + sequence headers
-        self._sinks: list[Sink] = []
-        self._waiting_for_keyframe: set[int] = set()
+        self._slots: list[_Slot] = []
+        self._connect_timeout_s = connect_timeout_s
+        self._retry_delays_s = tuple(retry_delays_s)
         self._on_tag = on_tag
+        self._clock = clock
 
-    def add(self, sink: Sink) -> None:
-        """Start ``sink`` and send it the stream from here on (replaying the header if needed)."""
-        sink.start()
-        if self._preamble:
-            sink.send(bytes(self._preamble))
-            self._waiting_for_keyframe.add(id(sink))
-        self._sinks.append(sink)
+    @property
+    def sinks(self) -> list[Sink]:
+        """The sink serving each destination right now."""
+        return [slot.sink for slot in self._slots]
+
+    def add(self, destination: Destination) -> Sink:
+        """Start sending to ``destination`` from here on."""
+        slot = _Slot(destination, self._start_sink(destination))
+        self._slots.append(slot)
+        self._join(slot)
+        return slot.sink
 
     def write(self, chunk: bytes) -> None:
-        """Bytes from the muxer (called on the encoder thread)."""
+        """Bytes from the muxer."""
         had_header = self._reader.header is not None
         tags = self._reader.feed(chunk)
         if not had_header and self._reader.header is not None:
             self._preamble += self._reader.header
-            self._send_all(self._reader.header)
+            for slot in self._slots:
+                slot.sink.send(self._reader.header)
         for tag in tags:
             self._dispatch(tag)
+        self._reconnect_due()
+
+    def statuses(self) -> list[DestinationStatus]:
+        """The state of every destination (safe from any thread)."""
+        return [
+            DestinationStatus(
+                name=slot.destination.display,
+                state="reconnecting" if self._retrying(slot) else slot.sink.state.value,
+                error=slot.sink.error,
+                reconnects=slot.reconnects,
+            )
+            for slot in list(self._slots)
+        ]
+
+    def all_failed(self) -> bool:
+        """True when no destination is live, connecting or about to reconnect."""
+        return all(
+            slot.sink.state is SinkState.FAILED and not self._retrying(slot) for slot in self._slots
+        )
 
     def close(self, timeout: float = 5.0) -> None:
         """Finish every destination (their trailers are written) and wait for them."""
-        for sink in self._sinks:
-            sink.close(timeout)
+        for slot in self._slots:
+            slot.retry_at, slot.closed = None, True
+            slot.sink.close(timeout)
+
+    def _start_sink(self, destination: Destination) -> Sink:
+        sink = open_sink(destination, self._connect_timeout_s)
+        sink.start()
+        return sink
+
+    def _join(self, slot: _Slot) -> None:
+        if self._preamble:
+            slot.sink.send(bytes(self._preamble))
+            slot.waiting_for_keyframe = True
 
     def _dispatch(self, tag: FlvTag) -> None:
         if tag.is_sequence_header:
             self._preamble += tag.data
-        for sink in self._sinks:
-            if id(sink) in self._waiting_for_keyframe:
+        for slot in self._slots:
+            if slot.waiting_for_keyframe:
                 if not tag.is_keyframe:
                     continue
-                self._waiting_for_keyframe.discard(id(sink))
-            sink.send(tag.data)
+                slot.waiting_for_keyframe = False
+            slot.sink.send(tag.data)
         if self._on_tag is not None:
             self._on_tag(tag)
 
-    def _send_all(self, data: bytes) -> None:
-        for sink in self._sinks:
-            sink.send(data)
+    def _reconnect_due(self) -> None:
+        now = self._clock()
+        for slot in self._slots:
+            sink = slot.sink
+            if sink.state is SinkState.LIVE:
+                slot.attempts = 0
+            elif sink.state is SinkState.FAILED:
+                if slot.retry_at is None and self._may_retry(slot):
+                    slot.retry_at = now + self._retry_delays_s[slot.attempts]
+                    log.warning("%s: %s; reconnecting", slot.destination.display, sink.error)
+                if slot.retry_at is not None and now >= slot.retry_at:
+                    self._reconnect(slot)
+
+    def _may_retry(self, slot: _Slot) -> bool:
+        """Retry an RTMP destination that dropped mid-stream (or whose retry failed), a few
+        times; never one that refused from the start: that is a wrong URL or key."""
+        sink = slot.sink
+        if not isinstance(sink, RtmpRelay) or slot.closed:
+            return False
+        dropped = sink.was_live or slot.attempts > 0
+        return dropped and slot.attempts < len(self._retry_delays_s)
+
+    def _retrying(self, slot: _Slot) -> bool:
+        """Waiting to reconnect (or about to decide to)."""
+        return slot.retry_at is not None or (
+            slot.sink.state is SinkState.FAILED and self._may_retry(slot)
+        )
+
+    def _reconnect(self, slot: _Slot) -> None:
+        slot.sink.close(timeout=1.0)
+        slot.retry_at = None
+        slot.attempts += 1
+        slot.reconnects += 1
+        slot.sink = self._start_sink(slot.destination)
+        self._join(slot)

@@ -34,6 +34,7 @@ class RtmpRelay:
         self.connect_timeout_s = connect_timeout_s
         self.state = SinkState.CONNECTING
         self.error: str | None = None
+        self.was_live = False  # the server accepted the stream at some point
         self._queue = ByteQueue(MAX_BACKLOG_BYTES)
         self._process: subprocess.Popen[bytes] | None = None
         self._threads: list[threading.Thread] = []
@@ -131,7 +132,7 @@ class RtmpRelay:
             if event.get("event") == "connected":
                 with self._lock:
                     if self.state is SinkState.CONNECTING:
-                        self.state = SinkState.LIVE
+                        self.state, self.was_live = SinkState.LIVE, True
                 self._settled.set()
                 log.info("%s: live", self._name)
             elif event.get("event") == "error":

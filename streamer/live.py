@@ -7,8 +7,8 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from fractions import Fraction
 
 import av
@@ -16,26 +16,17 @@ import av
 from rtmp import (
     Destination,
     DestinationFailed,
+    DestinationStatus,
     EncoderSettings,
     FlvTag,
     RtmpFanout,
-    SinkState,
     StreamEncoder,
-    open_sink,
 )
+from rtmp.fanout import RETRY_DELAYS_S
 from streamer.stats import RateMeter, StageTimer
 
 log = logging.getLogger(__name__)
 MAX_PENDING_VIDEO = 2  # frames queued for the encoder before new ones are dropped
-
-
-@dataclass(frozen=True)
-class DestinationStatus:
-    """What the page shows of one destination."""
-
-    name: str
-    state: str
-    error: str | None
 
 
 class LiveOutput:
@@ -50,6 +41,7 @@ class LiveOutput:
         settings: EncoderSettings,
         destinations: list[Destination],
         connect_timeout_s: float,
+        retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
     ) -> None:
         self.settings = settings
         self.encode_time = StageTimer()
@@ -60,9 +52,9 @@ class LiveOutput:
         self.encode_errors = 0
         self.started_at = time.monotonic()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-encode")
-        self._fanout = RtmpFanout(on_tag=self._on_tag)
+        self._fanout = RtmpFanout(connect_timeout_s, self._on_tag, retry_delays_s)
         self._connect_timeout_s = connect_timeout_s
-        self._sinks = [open_sink(d, connect_timeout_s) for d in destinations]
+        self._destinations = destinations
         # Arrival time of each frame inside the encoder (None: a repeated frame, not timed).
         self._in_flight: deque[float | None] = deque()
         self._pending_video = 0
@@ -80,14 +72,15 @@ class LiveOutput:
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(self._pool, self._open)
+            sinks = self._fanout.sinks
             ready = await asyncio.gather(
-                *(asyncio.to_thread(s.wait_ready, self._connect_timeout_s + 1) for s in self._sinks)
+                *(asyncio.to_thread(s.wait_ready, self._connect_timeout_s + 1) for s in sinks)
             )
         except BaseException:
             await asyncio.shield(self.stop())
             raise
         if not all(ready):
-            failed = next(s for s, ok in zip(self._sinks, ready, strict=True) if not ok)
+            failed = next(s for s, ok in zip(sinks, ready, strict=True) if not ok)
             await self.stop()
             raise DestinationFailed(f"{failed.destination.display}: {failed.error}")
 
@@ -114,13 +107,11 @@ class LiveOutput:
 
     def destinations(self) -> list[DestinationStatus]:
         """The state of every destination."""
-        return [
-            DestinationStatus(s.destination.display, s.state.value, s.error) for s in self._sinks
-        ]
+        return self._fanout.statuses()
 
     def all_failed(self) -> bool:
-        """True when no destination is left to stream to."""
-        return all(s.state is SinkState.FAILED for s in self._sinks)
+        """True when no destination is left to stream to (reconnects included)."""
+        return self._fanout.all_failed()
 
     async def stop(self) -> float:
         """Flush the encoder, write trailers, close destinations; returns seconds streamed."""
@@ -132,8 +123,8 @@ class LiveOutput:
         return time.monotonic() - self.started_at
 
     def _open(self) -> None:
-        for sink in self._sinks:
-            self._fanout.add(sink)
+        for destination in self._destinations:
+            self._fanout.add(destination)
         self._encoder = StreamEncoder(self.settings, self._fanout.write)
         self.started_at = time.monotonic()
 

@@ -20,6 +20,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from rtmp import Destination, EncoderSettings
+from rtmp.fanout import RETRY_DELAYS_S
 from streamer.audio import TickAudio
 from streamer.live import LiveOutput
 from streamer.preview import PreviewTrack
@@ -54,6 +55,7 @@ class PipelineSettings:
     connect_timeout_s: float = 8.0
     # How much later audio arrives than video captured at the same instant (see TickAudio).
     audio_lag_s: float = 0.0
+    rtmp_retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S
 
     @property
     def preview_size(self) -> tuple[int, int]:
@@ -133,7 +135,7 @@ class StreamPipeline:
                 "browser may use the camera and that no other app holds it"
             ) from None
         encoder = EncoderSettings.for_output(s.width, s.height, s.fps, x264_preset=s.x264_preset)
-        live = LiveOutput(encoder, destinations, s.connect_timeout_s)
+        live = LiveOutput(encoder, destinations, s.connect_timeout_s, s.rtmp_retry_delays_s)
         self._live = live  # the clock feeds it from now on, so the relay gets bytes to open with
         try:
             await live.start()
@@ -192,6 +194,11 @@ class StreamPipeline:
         if live is not None and live.encode_errors:
             stats["warnings"].append(f"encoding failed {live.encode_errors} times (see the log)")
         if live is not None:
+            for destination in live.destinations():
+                if destination.state == "reconnecting":
+                    stats["warnings"].append(
+                        f"{destination.name} dropped the stream ({destination.error}); reconnecting"
+                    )
             encode, latency = live.encode_time.percentiles(), live.latency.percentiles()
             stats["stages_ms"]["encode"] = {"p50": encode.p50_ms, "p95": encode.p95_ms}
             stats |= {

@@ -41,6 +41,7 @@ def pipeline_settings(settings: Settings, audio_lag_s: float = 0.0) -> PipelineS
         camera_timeout_s=settings.camera_timeout_s,
         connect_timeout_s=settings.connect_timeout_s,
         audio_lag_s=audio_lag_s,
+        rtmp_retry_delays_s=settings.rtmp_retry_delays_s,
     )
 
 

@@ -40,6 +40,7 @@ def settings(tmp_path: Path) -> Settings:
             "VIDA_ICE_HOST_ADDRESSES": "127.0.0.1",
             "VIDA_CONNECT_TIMEOUT_S": "3",
             "VIDA_CAMERA_TIMEOUT_S": "2",
+            "VIDA_RTMP_RETRY_DELAYS_S": "0.2,0.2",
         }
     )
 

@@ -112,8 +112,8 @@ class NginxRtmp:
             self.process.wait()
 
 
-def start_nginx(root: Path) -> NginxRtmp:
-    """Write a config under ``root`` and run nginx in the foreground."""
+def start_nginx(root: Path, port: int | None = None) -> NginxRtmp:
+    """Write a config under ``root`` and run nginx in the foreground (on ``port`` if given)."""
     if not shutil.which("nginx") or not os.path.exists(RTMP_MODULE):
         raise RuntimeError(
             "nginx with libnginx-mod-rtmp is not installed: run scripts/setup.sh test"
@@ -134,7 +134,7 @@ def start_nginx(root: Path) -> NginxRtmp:
         check=True,
         capture_output=True,
     )
-    port, tls_port = free_port(), free_port()
+    port, tls_port = port or free_port(), free_port()
     (root / "nginx.conf").write_text(
         CONFIG.format(
             rtmp_module=RTMP_MODULE,

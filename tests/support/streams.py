@@ -7,21 +7,23 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from rtmp import EncoderSettings, RtmpFanout, Sink, StreamEncoder
+from rtmp import Destination, EncoderSettings, RtmpFanout, Sink, StreamEncoder
 
 
-def push_frames(sinks: list[Sink], frames: int, fps: int = 30, size=(320, 180)) -> RtmpFanout:
-    """Encode ``frames`` frames (and their audio) once, send them to every sink, close."""
-    fanout = RtmpFanout()
-    for sink in sinks:
-        fanout.add(sink)
+def push_frames(
+    destinations: list[Destination], frames: int, fps: int = 30, size=(320, 180), timeout=5.0
+) -> list[Sink]:
+    """Encode ``frames`` frames (and their audio) once, send them everywhere, close; the sinks."""
+    fanout = RtmpFanout(connect_timeout_s=timeout)
+    for destination in destinations:
+        fanout.add(destination)
     settings = EncoderSettings.for_output(*size, fps, x264_preset="ultrafast")
     encoder = StreamEncoder(settings, fanout.write)
     for i in range(frames):
         encode_tick(encoder, i, fps, size)
     encoder.close()
     fanout.close()
-    return fanout
+    return fanout.sinks
 
 
 def encode_tick(encoder: StreamEncoder, i: int, fps: int, size=(320, 180)) -> None:
