@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -77,7 +78,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         x264_preset=_one_of(raw, "x264_preset", X264_PRESETS),
         preview_width=_int_in(raw, "preview_width", 160, MAX_WIDTH),
         ice_servers=_csv(raw["ice_servers"]),
-        ice_host_addresses=_csv(raw["ice_host_addresses"]),
+        ice_host_addresses=_ip_addresses(raw["ice_host_addresses"]),
         connect_timeout_s=_float_in(raw, "connect_timeout_s", 0.5, 120.0),
         camera_timeout_s=_float_in(raw, "camera_timeout_s", 0.5, 120.0),
         rtmp_retry_delays_s=_delays(str(raw["rtmp_retry_delays_s"])),
@@ -145,6 +146,18 @@ def _delays(text: str) -> tuple[float, ...]:
     if any(not 0 < d <= 300 for d in delays):
         raise ConfigError("rtmp_retry_delays_s must each be between 0 and 300 seconds")
     return delays
+
+
+def _ip_addresses(value: Any) -> tuple[str, ...]:
+    addresses = _csv(value)
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ConfigError(
+                f"ice_host_addresses: {address!r} is not an IP address (e.g. 127.0.0.1)"
+            ) from None
+    return addresses
 
 
 def _one_of(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:

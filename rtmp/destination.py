@@ -94,7 +94,7 @@ def rtmp_destination(server_url: str, stream_key: str = "") -> Destination:
         shown = f"{scheme}://" if scheme else "no scheme"
         raise InvalidDestination(
             f"server URL must start with rtmp:// or rtmps:// (got {shown}); "
-            "choose 'record to file' to record locally"
+            "choose Record to file to record locally"
         )
     if not parts.hostname:
         raise InvalidDestination("server URL has no host name, e.g. rtmp://live.example.com/app")
@@ -108,6 +108,10 @@ def rtmp_destination(server_url: str, stream_key: str = "") -> Destination:
     if not key and len(segments) > 1:
         key = "/".join(segments[1:])
         segments = segments[:1]
+    elif key and len(segments) > 1 and segments[-1] == key:
+        segments = segments[:-1]  # the whole ingest URL was pasted and the key typed again
+    if not key:
+        raise InvalidDestination("enter the stream key (or put it at the end of the server URL)")
     if key and not _KEY_ALLOWED.match(key):
         raise InvalidDestination("stream key may only contain printable characters without spaces")
     base = f"{scheme}://{parts.netloc}/{'/'.join(segments)}"
@@ -124,6 +128,12 @@ def file_destination(path: str | Path) -> Destination:
     target = Path(text).expanduser()
     if target.is_dir():
         raise InvalidDestination(f"recording path {target} is a folder; give a file name")
+    if target.suffix.lower() != ".flv":
+        raise InvalidDestination(f"recordings are FLV files: name it {target.stem}.flv")
+    if not target.parent.is_dir():
+        raise InvalidDestination(f"folder {target.parent} does not exist")
+    if target.exists():
+        raise InvalidDestination(f"{target} exists already; choose another name")
     return Destination(kind="file", server_url=str(target))
 
 

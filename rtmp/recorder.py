@@ -28,7 +28,6 @@ class FileRecorder:
         """Create the file (and its folder) and start the writer thread."""
         path = Path(self.destination.server_url)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             handle = path.open("xb")  # never overwrite an earlier recording
         except FileExistsError:
             self._fail(f"recording {path} exists already; choose another name")

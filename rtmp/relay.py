@@ -136,7 +136,9 @@ class RtmpRelay:
                 self._settled.set()
                 log.info("%s: live", self._name)
             elif event.get("event") == "error":
-                self._fail(explain_ffmpeg_error(str(event.get("message", ""))))
+                tls = self.destination.server_url.startswith("rtmps:")
+                message = str(event.get("message", ""))
+                self._fail(explain_ffmpeg_error(message, self.was_live, tls))
         code = self._process.wait()
         if code != 0:
             self._fail(f"the RTMP connection ended unexpectedly (relay exit code {code})")
@@ -144,7 +146,7 @@ class RtmpRelay:
     def _read_stderr(self) -> None:
         assert self._process is not None and self._process.stderr is not None
         for line in self._process.stderr:
-            log.warning(
+            log.debug(  # FFmpeg's own lines; the reason reaches the caller as the error
                 "%s relay: %s",
                 self._name,
                 self.destination.redact(line.decode(errors="replace").rstrip()),
@@ -158,8 +160,12 @@ class RtmpRelay:
             )
 
 
-def explain_ffmpeg_error(message: str) -> str:
-    """Turn an FFmpeg error into words a streamer can act on (message already redacted)."""
+def explain_ffmpeg_error(message: str, was_live: bool = False, tls: bool = False) -> str:
+    """Turn an FFmpeg error into words a streamer can act on (message already redacted).
+
+    The advice depends on when it happened: a server that drops a running stream is not
+    telling us the key is wrong.
+    """
     lowered = message.lower()
     if "connection refused" in lowered:
         return "the server refused the connection (nothing listens at that address and port)"
@@ -168,5 +174,9 @@ def explain_ffmpeg_error(message: str) -> str:
     if "network is unreachable" in lowered or "no route" in lowered or "timed out" in lowered:
         return "the server is unreachable from here"
     if "input/output error" in lowered or "broken pipe" in lowered or "end of file" in lowered:
-        return "the server closed the connection (check the stream key and application name)"
+        if was_live:
+            return "the server closed the connection"
+        hint = "the stream key and application name"
+        hint += ", and that the port speaks TLS for rtmps://" if tls else ""
+        return f"the server closed the connection (check {hint})"
     return f"RTMP error: {message}"

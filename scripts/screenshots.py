@@ -52,7 +52,7 @@ def main() -> int:
                 page.screenshot(path=out / f"studio-start-{name}.png", full_page=True)
                 page.get_by_role("button", name="Start camera").click()
                 page.get_by_label("Record to file").check()
-                page.get_by_role("button", name="Go live").click()
+                page.get_by_role("button", name="Start recording").click()
                 expect(page.locator("#status")).to_have_text("Recording", timeout=15_000)
                 expect(page.locator('[data-stat="live_seconds"]')).to_have_text(
                     "3 s", timeout=15_000

@@ -29,7 +29,7 @@ from rtmp import (
 from streamer.ice import limit_host_addresses
 from streamer.pipeline import AlreadyLive, CameraSilent, PipelineClosed
 from streamer.sdp import MAX_SDP_BYTES, InvalidOffer
-from streamer.session import SessionNotFound, SessionRegistry
+from streamer.session import MediaNotConnected, SessionNotFound, SessionRegistry
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
@@ -41,6 +41,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     SessionNotFound: (404, "unknown_session"),
     AlreadyLive: (409, "already_live"),
     CameraSilent: (409, "camera_silent"),
+    MediaNotConnected: (409, "webrtc_not_connected"),
     PipelineClosed: (409, "session_closed"),
     InvalidDestination: (422, "invalid_destination"),
     DestinationFailed: (502, "destination_failed"),
@@ -126,7 +127,7 @@ def create_app(settings: Settings) -> FastAPI:
         destination = _destination(body, settings, session_id)
         try:
             return await session.go_live(destination)
-        except (DestinationFailed, CameraSilent) as exc:
+        except (DestinationFailed, CameraSilent, MediaNotConnected) as exc:
             session.last_error = str(exc)
             raise
 
@@ -150,6 +151,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _destination(body: GoLive, settings: Settings, session_id: str) -> Destination:
     if body.kind == "record":
+        settings.recordings_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
         return file_destination(settings.recordings_dir / f"vida-{stamp}-{session_id[:6]}.flv")
     if not body.server_url.strip():

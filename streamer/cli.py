@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 import time
+from importlib.metadata import version
 
 from config import ConfigError, Settings, load_settings
 from config.settings import parse_resolution
@@ -21,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Arguments of every sub-command; defaults come from config/ and VIDA_* variables."""
     parser = argparse.ArgumentParser(prog="vida", description="VIDA avatar streaming studio")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"vida {version('vida')}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the studio (web page + API)")
@@ -31,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     stream = commands.add_parser("stream", help="stream a media file without a browser")
     stream.add_argument("--input", required=True, help="video file (any format FFmpeg reads)")
-    stream.add_argument("--output", required=True, help="rtmp://, rtmps:// URL or a file path")
+    stream.add_argument(
+        "--output", required=True, help="rtmp:// or rtmps:// URL, or a new .flv file to record to"
+    )
     stream.add_argument("--stream-key", default="", help="stream key, if not in the URL")
     stream.add_argument("--duration", type=float, help="seconds to stream (default: the file)")
     stream.add_argument("--loop", action="store_true", help="loop the input until --duration")
@@ -74,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = apply_args(load_settings(), args)
         if args.command == "serve":
             return serve(settings)
+        check_stream_args(args)
+        if not args.verbose:  # the command reports failures itself, once, at the end
+            logging.getLogger("rtmp").setLevel(logging.ERROR)
         return asyncio.run(stream_file(settings, args))
     except (ConfigError, InvalidDestination, DestinationFailed, CameraSilent) as exc:
         print(f"vida: {exc}", file=sys.stderr)
@@ -82,13 +90,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def check_stream_args(args: argparse.Namespace) -> None:
+    """Reject ``vida stream`` flags that cannot mean anything."""
+    if args.duration is not None and args.duration <= 0:
+        raise ConfigError(f"--duration must be more than 0 seconds, got {args.duration}")
+    if args.loop and args.duration is None:
+        raise ConfigError("--loop needs --duration (how long to keep looping)")
+
+
 def serve(settings: Settings) -> int:
     """Run the studio until interrupted."""
     import uvicorn
 
     from streamer.app import create_app
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"data_dir {settings.data_dir}: {exc.strerror}") from None
+    ensure_port_free(settings.host, settings.port)
     scheme = "https" if settings.tls_cert else "http"
     print(f"VIDA studio on {scheme}://{settings.host}:{settings.port}/", file=sys.stderr)
     uvicorn.run(
@@ -100,6 +120,16 @@ def serve(settings: Settings) -> int:
         log_level="info",
     )
     return 0
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail before announcing an address that something else already holds."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 async def stream_file(settings: Settings, args: argparse.Namespace) -> int:
@@ -154,4 +184,7 @@ def _print_progress(pipeline: StreamPipeline, elapsed: float, duration: float | 
         f"{stats.get('bitrate_kbps', 0):5d} kb/s  dropped {stats.get('frames_dropped', 0)}  "
         f"latency p50 {stats.get('latency_ms', {}).get('p50', 0):.0f} ms"
     )
-    print(line, end="", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        print(line, end="", file=sys.stderr, flush=True)
+    elif int(elapsed) % 5 == 0:  # a log, not a display: a line every five seconds
+        print(line.lstrip("\r"), file=sys.stderr, flush=True)

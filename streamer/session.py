@@ -15,7 +15,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from config import Settings
 from rtmp import Destination
 from streamer.ice import ice_configuration
-from streamer.pipeline import PipelineSettings, StreamPipeline
+from streamer.pipeline import CameraSilent, PipelineSettings, StreamPipeline
 from streamer.sdp import InvalidOffer, add_start_bitrate, check_offer
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,17 @@ WEBRTC_AUDIO_LAG_S = 0.05
 
 class SessionNotFound(LookupError):
     """No session has that id (it ended, or never existed)."""
+
+
+class MediaNotConnected(RuntimeError):
+    """The page's WebRTC connection never came up, so no camera video can arrive."""
+
+
+NOT_CONNECTED_ADVICE = (
+    "the browser's WebRTC connection to the studio is not up ({state}), so no camera video "
+    "arrives. Across networks the studio needs a STUN/TURN server (VIDA_ICE_SERVERS) and UDP "
+    "through the firewalls; on one machine, check VIDA_ICE_HOST_ADDRESSES"
+)
 
 
 def pipeline_settings(settings: Settings, audio_lag_s: float = 0.0) -> PipelineSettings:
@@ -76,7 +87,13 @@ class StudioSession:
         """Start streaming to ``destination``; raises when it fails to accept the stream."""
         async with self._live_lock:
             self.last_error = None
-            live = await self.pipeline.go_live([destination])
+            try:
+                live = await self.pipeline.go_live([destination])
+            except CameraSilent:
+                if self.pc.connectionState != "connected":
+                    state = self.pc.connectionState
+                    raise MediaNotConnected(NOT_CONNECTED_ADVICE.format(state=state)) from None
+                raise
         log.info("session %s live to %s", self.id, destination.display)
         return {"live": True, "destinations": [asdict(d) for d in live.destinations()]}
 
@@ -98,7 +115,12 @@ class StudioSession:
 
     def stats(self) -> dict[str, Any]:
         """The page's live numbers."""
-        return self.pipeline.stats() | {
+        stats = self.pipeline.stats()
+        silent = self.pipeline.camera_silence_s() > self.settings.camera_timeout_s
+        if silent and self.pc.connectionState != "connected":
+            # Without a connection the camera cannot be blamed: say what is wrong.
+            stats["warnings"] = [NOT_CONNECTED_ADVICE.format(state=self.pc.connectionState)]
+        return stats | {
             "session_id": self.id,
             "connection": self.pc.connectionState,
             "preview_frames_sent": self.pipeline.preview.frames_sent,

@@ -20,7 +20,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.support.media import ffprobe, moving_person_frames, write_y4m
-from tests.support.nginx import NginxRtmp, free_port, wait_for_port
+from tests.support.nginx import NginxRtmp, free_port, start_nginx, wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
@@ -46,6 +46,7 @@ def studio_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioP
         "VIDA_RESOLUTION": "1280x720",
         "VIDA_FPS": "30",
         "VIDA_ICE_HOST_ADDRESSES": "127.0.0.1",
+        "VIDA_RTMP_RETRY_DELAYS_S": "0.3,0.3",
     }
     log = root / "studio.log"
     with log.open("wb") as out:
@@ -161,7 +162,7 @@ def test_record_to_file_from_the_page(page: Page, studio_process: StudioProcess)
     expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
     page.get_by_label("Record to file").check()
     expect(page.get_by_label("Server URL")).to_be_hidden()
-    page.get_by_role("button", name="Go live").click()
+    page.get_by_role("button", name="Start recording").click()
     expect(page.locator("#status")).to_have_text("Recording", timeout=15_000)
     expect(page.locator('[data-stat="live_seconds"]')).to_have_text(
         re.compile(r"^[2-9] s$"), timeout=15_000
@@ -196,6 +197,28 @@ def test_closing_the_tab_ends_the_session_and_the_stream(
     while (sessions := _sessions(studio_process)) > sessions_before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert sessions <= sessions_before
+
+
+def test_page_says_why_the_stream_ended_when_the_server_dies(
+    page: Page, studio_process: StudioProcess, tmp_path: Path
+) -> None:
+    doomed = start_nginx(tmp_path / "nginx")
+    try:
+        page.goto(studio_process.url)
+        page.get_by_role("button", name="Start camera").click()
+        expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+        page.get_by_label("Server URL").fill(doomed.url())
+        page.get_by_label("Stream key").fill("doomed")
+        page.get_by_role("button", name="Go live").click()
+        expect(page.locator("#target")).to_have_text(f"Streaming to {doomed.url()}/****")
+        doomed.stop()
+        expect(page.locator("#status")).to_have_text("Stream ended", timeout=20_000)
+        expect(page.get_by_role("alert")).to_contain_text("The stream stopped: rtmp://127.0.0.1")
+        expect(page.locator("#target")).to_be_hidden()
+        expect(page.locator("#live-badge")).to_be_hidden()
+        expect(page.get_by_role("button", name="Go live")).to_be_enabled()
+    finally:
+        doomed.stop()
 
 
 def _sessions(studio: StudioProcess) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import ssl
 import subprocess
 import sys
@@ -67,15 +68,26 @@ def test_record_a_file_with_resolution_flag(tmp_path: Path) -> None:
     [
         (["--output", "http://example.com/live"], "must be an rtmp://, rtmps:// or file:// URL"),
         (["--output", "rtmp://127.0.0.1:{port}/live/" + KEY], "refused the connection"),
-        (["--output", "/tmp/x.flv", "--resolution", "huge"], "is not WIDTHxHEIGHT"),
-        (["--output", "/tmp/x.flv", "--input", "/nonexistent.mp4"], "cannot read /nonexistent.mp4"),
+        (["--output", "{tmp}/x.flv", "--resolution", "huge"], "is not WIDTHxHEIGHT"),
+        (
+            ["--output", "{tmp}/x.flv", "--input", "/nonexistent.mp4"],
+            "cannot read /nonexistent.mp4",
+        ),
+        (["--output", "{tmp}/x.mp4"], "recordings are FLV files"),
+        (["--output", "/nonexistent/dir/x.flv"], "folder /nonexistent/dir does not exist"),
+        (["--output", "{tmp}/x.flv", "--duration", "0"], "--duration must be more than 0"),
+        (["--output", "{tmp}/x.flv", "--loop"], "--loop needs --duration"),
     ],
 )
-def test_bad_arguments_exit_with_a_clear_message(args: list[str], message: str) -> None:
-    args = [a.format(port=free_port()) for a in args]
+def test_bad_arguments_exit_with_a_clear_message(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    args = [a.format(port=free_port(), tmp=tmp_path) for a in args]
     if "--input" not in args:
         args = ["--input", str(WOMAN_VIDEO), *args]
-    result = vida("stream", *args, "--duration", "2")
+    if "--duration" not in args and "--loop" not in args:
+        args += ["--duration", "2"]
+    result = vida("stream", *args)
     assert result.returncode != 0
     assert message in result.stderr
     assert KEY not in result.stderr
@@ -116,3 +128,14 @@ def test_serve_over_https(tmp_path: Path) -> None:
     finally:
         server.terminate()
         assert f"https://127.0.0.1:{port}/" in server.communicate(timeout=15)[1]
+
+
+def test_serve_says_when_its_port_is_taken() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = vida("serve", "--port", str(port))
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "VIDA studio on" not in result.stderr

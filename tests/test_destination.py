@@ -71,3 +71,13 @@ def test_an_application_instance_without_key_is_masked_too() -> None:
     dest = rtmp_destination("rtmp://wowza.example.com:1935/app/_definst_")
     assert dest.display == "rtmp://wowza.example.com:1935/app/****"
     assert dest.stream_key == "_definst_"
+
+
+def test_a_key_typed_twice_is_used_once() -> None:
+    dest = rtmp_destination(f"rtmp://live.twitch.tv/app/{KEY}", KEY)
+    assert dest.publish_url == f"rtmp://live.twitch.tv/app/{KEY}"
+
+
+def test_a_missing_key_is_asked_for() -> None:
+    with pytest.raises(InvalidDestination, match="enter the stream key"):
+        rtmp_destination("rtmp://live.twitch.tv/app", "  ")

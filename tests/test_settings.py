@@ -38,6 +38,7 @@ def test_environment_overrides_defaults(tmp_path: Path) -> None:
         ({"VIDA_CONNECT_TIMEOUT_S": "-1"}, "connect_timeout_s must be between"),
         ({"VIDA_X264_PRESET": "superduper"}, "x264_preset must be one of ultrafast"),
         ({"VIDA_RTMP_RETRY_DELAYS_S": "1,soon"}, "rtmp_retry_delays_s must be numbers"),
+        ({"VIDA_ICE_HOST_ADDRESSES": "not-an-ip"}, "is not an IP address"),
     ],
 )
 def test_bad_values_are_rejected_with_the_setting_named(env: dict[str, str], message: str) -> None:

@@ -190,7 +190,7 @@ async def test_a_failing_session_leaves_a_concurrent_one_streaming(
         started = time.monotonic()
         body = {"kind": "rtmp", "server_url": nginx.url(), "stream_key": "survivor"}
         assert (await studio.api.post(f"/sessions/{good.session_id}/live", json=body)).is_success
-        refused = {"kind": "rtmp", "server_url": f"rtmp://127.0.0.1:{free_port()}/live"}
+        refused = {"kind": "rtmp", "server_url": f"rtmp://127.0.0.1:{free_port()}/live/k"}
         failed = await studio.api.post(f"/sessions/{bad.session_id}/live", json=refused)
         assert failed.status_code == 502
         assert (await studio.api.delete(f"/sessions/{bad.session_id}")).status_code == 204
@@ -341,3 +341,24 @@ async def test_a_server_that_dies_mid_stream_ends_the_stream_with_the_reason(
             await page.close()
     finally:
         doomed.stop()
+
+
+async def test_a_connection_that_never_comes_up_is_not_blamed_on_the_camera(
+    settings: Settings, person_frames: list
+) -> None:
+    from aiortc import RTCConfiguration, RTCPeerConnection
+
+    async with running_studio(settings) as studio:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.addTrack(PictureTrack(person_frames))
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = {"sdp": pc.localDescription.sdp, "type": "offer"}
+        session_id = (await studio.api.post("/sessions", json=offer)).json()["session_id"]
+        # The answer is never applied: this page never answers the studio's ICE checks.
+        response = await studio.api.post(f"/sessions/{session_id}/live", json={"kind": "record"})
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "webrtc_not_connected"
+        assert "VIDA_ICE_SERVERS" in response.json()["error"]["message"]
+        stats = (await studio.api.get(f"/sessions/{session_id}/stats")).json()
+        assert "WebRTC connection to the studio is not up" in stats["warnings"][0]
+        await pc.close()

@@ -17,7 +17,7 @@ export async function call(method, path, body) {
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const message = data?.error?.message ?? `The studio answered ${response.status}.`;
-    const error = new Error(message.charAt(0).toUpperCase() + message.slice(1));
+    const error = new Error(sentence(message));
     error.code = data?.error?.code;
     throw error;
   }
@@ -27,4 +27,11 @@ export async function call(method, path, body) {
 // Tells the server the page is gone, even while it unloads.
 export function closeSession(sessionId) {
   fetch(`${API}/sessions/${sessionId}`, { method: "DELETE", keepalive: true }).catch(() => {});
+}
+
+// Server messages are written to follow "because": start them as a sentence, unless they
+// start with a URL ("rtmp://host/app/****: refused").
+function sentence(message) {
+  if (/^[a-z]+:\/\//.test(message)) return message;
+  return message.charAt(0).toUpperCase() + message.slice(1);
 }

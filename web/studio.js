@@ -1,7 +1,10 @@
 // The studio page: connect the camera, go live, show what goes out and how it is doing.
 
 import { call, closeSession } from "./api.js";
-import { connect, openCamera, previewFramesDecoded, stopTracks } from "./webrtc.js";
+import { connect, openCamera, previewFramesDecoded, stopTracks, waitConnected } from "./webrtc.js";
+
+const STATS_EVERY_MS = 1000;
+const SERVER_GONE_AFTER = 3; // failed stats polls in a row before the page gives up
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -11,19 +14,22 @@ const ui = {
   badge: $("live-badge"), stats: $("stats"), warnings: $("warnings"), target: $("target"),
 };
 const state = {
-  pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null, target: null,
+  pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null,
+  target: null, failedPolls: 0,
 };
 
-function setStatus(text) { ui.status.textContent = text; }
+const recording = () => ui.form.kind.value === "record";
 
-function showTarget(text) {
-  ui.target.textContent = text;
-  ui.target.hidden = !text;
-}
+function setStatus(text) { ui.status.textContent = text; }
 
 function showError(message) {
   ui.error.textContent = message;
   ui.error.hidden = !message;
+}
+
+function showTarget(text) {
+  ui.target.textContent = text;
+  ui.target.hidden = !text;
 }
 
 function render() {
@@ -31,12 +37,14 @@ function render() {
   ui.connect.disabled = state.busy || connected;
   ui.connect.textContent = connected ? "Camera connected" : "Start camera";
   ui.goLive.disabled = state.busy || !connected || state.live;
+  ui.goLive.textContent = recording() ? "Start recording" : "Go live";
   ui.stop.disabled = state.busy || !state.live;
   ui.badge.hidden = !state.live;
+  ui.badge.textContent = recording() ? "REC" : "LIVE";
   document.body.classList.toggle("is-live", state.live);
   for (const hint of document.querySelectorAll("[data-when-off]")) hint.hidden = connected;
   for (const input of ui.form.querySelectorAll("input")) input.disabled = state.live || state.busy;
-  ui.rtmpFields.hidden = ui.form.kind.value !== "rtmp";
+  ui.rtmpFields.hidden = recording();
 }
 
 function setStat(name, text) {
@@ -44,28 +52,56 @@ function setStat(name, text) {
   if (cell) cell.textContent = text;
 }
 
+function clearStats() {
+  for (const cell of ui.stats.querySelectorAll("[data-stat]")) cell.textContent = "–";
+  ui.warnings.replaceChildren();
+}
+
+function showStats(s) {
+  const live = (text) => (s.live ? text : "–");
+  setStat("input_fps", `${s.input_fps} fps`);
+  setStat("output_fps", live(`${s.output_fps} fps`));
+  setStat("bitrate_kbps", live(`${s.bitrate_kbps} kb/s`));
+  setStat("frames_dropped", live(String(s.frames_dropped)));
+  setStat("latency", live(`${Math.round(s.latency_ms?.p50)} / ${Math.round(s.latency_ms?.p95)} ms`));
+  setStat("live_seconds", live(`${Math.floor(s.live_seconds)} s`));
+  ui.warnings.replaceChildren(
+    ...s.warnings.map((text) => Object.assign(document.createElement("li"), { textContent: text })),
+  );
+}
+
+// The stream ended without Stop: the server is the truth (every destination failed, or a
+// Go live whose answer was lost did start).
+function followServer(s) {
+  if (state.live === s.live || state.busy) return;
+  state.live = s.live;
+  if (s.live) {
+    setStatus(recording() ? "Recording" : "Live");
+  } else {
+    setStatus("Stream ended");
+    endedTarget();
+    if (s.error) showError(`The stream stopped: ${s.error}`);
+  }
+  render();
+}
+
+function endedTarget() {
+  const file = state.target?.startsWith("file ") ? state.target.slice(5) : null;
+  showTarget(file ? `Saved to ${file}` : "");
+  state.target = null;
+}
+
 async function refreshStats() {
   if (!state.sessionId) return;
   try {
     const s = await call("GET", `/sessions/${state.sessionId}/stats`);
-    setStat("input_fps", `${s.input_fps} fps`);
-    setStat("output_fps", s.live ? `${s.output_fps} fps` : "–");
-    setStat("bitrate_kbps", s.live ? `${s.bitrate_kbps} kb/s` : "–");
-    setStat("frames_dropped", s.live ? String(s.frames_dropped) : "–");
-    setStat("latency", s.live ? `${Math.round(s.latency_ms.p50)} / ${Math.round(s.latency_ms.p95)} ms` : "–");
-    setStat("live_seconds", s.live ? `${Math.floor(s.live_seconds)} s` : "–");
-    ui.warnings.replaceChildren(...s.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
-    if (state.live !== s.live && !state.busy) {
-      // The server is the truth: a stream can end there (all destinations failed), and a
-      // Go live whose answer was lost may still have started.
-      state.live = s.live;
-      setStatus(s.live ? "Live" : "Stream ended");
-      if (!s.live && s.error) showError(`The stream stopped: ${s.error}`);
-      render();
-    }
+    state.failedPolls = 0;
+    showStats(s);
+    followServer(s);
   } catch (error) {
     if (error.code === "unknown_session") return disconnected("The studio ended this session.");
-    showError(error.message);
+    if (++state.failedPolls >= SERVER_GONE_AFTER) return disconnected(error.message);
+    return;
   }
   if (state.pc) setStat("frames_decoded", String(await previewFramesDecoded(state.pc)));
 }
@@ -75,7 +111,10 @@ function disconnected(message) {
   state.pc?.close();
   stopTracks(state.stream);
   ui.camera.srcObject = null;
-  Object.assign(state, { pc: null, sessionId: null, stream: null, live: false });
+  ui.preview.srcObject = null;
+  Object.assign(state, { pc: null, sessionId: null, stream: null, live: false, failedPolls: 0 });
+  endedTarget();
+  clearStats();
   setStatus("Disconnected");
   showError(message);
   render();
@@ -96,15 +135,17 @@ async function startCamera() {
       ui.preview.play().catch(() => {}); // some browsers leave a returned track paused
     });
     Object.assign(state, { pc, sessionId });
+    await waitConnected(pc);
     pc.addEventListener("connectionstatechange", () => {
       if (pc.connectionState === "failed") disconnected("The connection to the studio was lost.");
     });
-    state.timer = setInterval(refreshStats, 1000);
+    state.timer = setInterval(refreshStats, STATS_EVERY_MS);
     setStatus("Connected: ready to go live");
   } catch (error) {
+    if (state.sessionId) closeSession(state.sessionId);
     state.pc?.close();
     stopTracks(state.stream);
-    Object.assign(state, { pc: null, stream: null });
+    Object.assign(state, { pc: null, sessionId: null, stream: null });
     ui.camera.srcObject = null;
     const denied = error.name === "NotAllowedError";
     showError(denied ? "Camera or microphone access was refused. Allow it in the browser and try again." : error.message);
@@ -117,20 +158,21 @@ async function startCamera() {
 
 async function goLive(event) {
   event.preventDefault();
-  const kind = ui.form.kind.value;
+  const record = recording();
   state.busy = true;
   showError("");
-  setStatus(kind === "record" ? "Starting the recording…" : "Connecting to the RTMP server…");
+  showTarget("");
+  setStatus(record ? "Starting the recording…" : "Connecting to the RTMP server…");
   render();
   try {
-    const body = kind === "record"
-      ? { kind }
-      : { kind, server_url: ui.serverUrl.value, stream_key: ui.streamKey.value };
+    const body = record
+      ? { kind: "record" }
+      : { kind: "rtmp", server_url: ui.serverUrl.value, stream_key: ui.streamKey.value };
     const live = await call("POST", `/sessions/${state.sessionId}/live`, body);
     state.live = true;
     state.target = live.destinations[0].name;
-    setStatus(kind === "record" ? "Recording" : "Live");
-    showTarget(kind === "record" ? `Recording to ${state.target.replace(/^file /, "")}` : `Streaming to ${state.target}`);
+    setStatus(record ? "Recording" : "Live");
+    showTarget(record ? `Recording to ${state.target.slice(5)}` : `Streaming to ${state.target}`);
   } catch (error) {
     showError(error.message);
     setStatus("Not live");
@@ -147,8 +189,7 @@ async function stop() {
     const result = await call("POST", `/sessions/${state.sessionId}/stop`);
     state.live = false;
     setStatus(`Stopped after ${Math.round(result.streamed_seconds)} s`);
-    if (state.target?.startsWith("file ")) showTarget(`Saved to ${state.target.slice(5)}`);
-    else showTarget("");
+    endedTarget();
   } catch (error) {
     showError(error.message);
   } finally {

@@ -62,6 +62,29 @@ export async function connect(stream, config, onPreview) {
   }
 }
 
+const CONNECT_TIMEOUT_MS = 15000;
+
+// Resolves once media can flow; rejects with advice when the connection does not come up.
+// (connectionState where the browser has it, else iceConnectionState.)
+export function waitConnected(pc) {
+  const state = () => pc.connectionState ?? pc.iceConnectionState;
+  const up = () => ["connected", "completed"].includes(state());
+  if (up()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const fail = () => reject(new Error(
+      "The video connection to the studio could not be made. On another network the studio " +
+      "needs a STUN/TURN server (VIDA_ICE_SERVERS), and UDP must pass the firewalls.",
+    ));
+    const timer = setTimeout(fail, CONNECT_TIMEOUT_MS);
+    const check = () => {
+      if (up()) { clearTimeout(timer); resolve(); }
+      else if (state() === "failed") { clearTimeout(timer); fail(); }
+    };
+    pc.addEventListener("connectionstatechange", check);
+    pc.addEventListener("iceconnectionstatechange", check);
+  });
+}
+
 export async function previewFramesDecoded(pc) {
   let frames = 0;
   (await pc.getStats()).forEach((report) => {
