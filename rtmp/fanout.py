@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,13 +17,21 @@ from rtmp.sink import Sink, SinkState
 log = logging.getLogger(__name__)
 # Waits before each reconnect of a destination that dropped mid-stream (OBS-like backoff).
 RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
+# Live this long after a reconnect before the retry budget is refilled: a server that accepts
+# and drops again at once (a duplicate key, a bitrate cap) must run out of retries.
+STABLE_S = 30.0
 
 
-def open_sink(destination: Destination, connect_timeout_s: float = 8.0) -> Sink:
-    """The writer for a destination: a file recorder or an RTMP relay process."""
+def open_sink(
+    destination: Destination, connect_timeout_s: float = 8.0, resumed: bool = False
+) -> Sink:
+    """The writer for a destination: a file recorder or an RTMP relay process.
+
+    ``resumed``: a reconnect of a stream the server had accepted (its errors read so).
+    """
     if destination.kind == "file":
         return FileRecorder(destination)
-    return RtmpRelay(destination, connect_timeout_s=connect_timeout_s)
+    return RtmpRelay(destination, connect_timeout_s=connect_timeout_s, resumed=resumed)
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class _Slot:
     reconnects: int = 0
     attempts: int = 0  # reconnect attempts since it was last live
     retry_at: float | None = None
+    live_since: float | None = None
     waiting_for_keyframe: bool = False
     closed: bool = False
 
@@ -55,7 +65,8 @@ class RtmpFanout:
     stream header and codec configuration, then tags from the next keyframe on, so it always
     starts decodable. A destination that never connected is not retried: that is a wrong URL
     or key, which the streamer must fix. ``on_tag`` sees every tag as it leaves.
-    Everything but :meth:`statuses` runs on the encoder's thread.
+    Everything runs on the encoder's thread but :meth:`statuses` and :meth:`all_failed`,
+    which read under the lock that every change to the slots takes.
     """
 
     def __init__(
@@ -72,6 +83,7 @@ class RtmpFanout:
         self._retry_delays_s = tuple(retry_delays_s)
         self._on_tag = on_tag
         self._clock = clock
+        self._lock = threading.Lock()
 
     @property
     def sinks(self) -> list[Sink]:
@@ -81,8 +93,9 @@ class RtmpFanout:
     def add(self, destination: Destination) -> Sink:
         """Start sending to ``destination`` from here on."""
         slot = _Slot(destination, self._start_sink(destination))
-        self._slots.append(slot)
-        self._join(slot)
+        with self._lock:
+            self._slots.append(slot)
+            self._join(slot)
         return slot.sink
 
     def write(self, chunk: bytes) -> None:
@@ -99,30 +112,37 @@ class RtmpFanout:
 
     def statuses(self) -> list[DestinationStatus]:
         """The state of every destination (safe from any thread)."""
-        return [
-            DestinationStatus(
-                name=slot.destination.display,
-                state="reconnecting" if self._retrying(slot) else slot.sink.state.value,
-                error=slot.sink.error,
-                reconnects=slot.reconnects,
-            )
-            for slot in list(self._slots)
-        ]
+        with self._lock:
+            return [self._status(slot) for slot in self._slots]
 
     def all_failed(self) -> bool:
-        """True when no destination is live, connecting or about to reconnect."""
-        return all(
-            slot.sink.state is SinkState.FAILED and not self._retrying(slot) for slot in self._slots
-        )
+        """True when destinations were added and none is live, connecting or reconnecting."""
+        with self._lock:
+            return bool(self._slots) and all(
+                slot.sink.state is SinkState.FAILED and not self._retrying(slot)
+                for slot in self._slots
+            )
 
     def close(self, timeout: float = 5.0) -> None:
         """Finish every destination (their trailers are written) and wait for them."""
+        with self._lock:
+            for slot in self._slots:
+                slot.retry_at, slot.closed = None, True
         for slot in self._slots:
-            slot.retry_at, slot.closed = None, True
             slot.sink.close(timeout)
 
-    def _start_sink(self, destination: Destination) -> Sink:
-        sink = open_sink(destination, self._connect_timeout_s)
+    def _status(self, slot: _Slot) -> DestinationStatus:
+        sink = slot.sink
+        retrying = self._retrying(slot) or (slot.attempts and sink.state is SinkState.CONNECTING)
+        return DestinationStatus(
+            name=slot.destination.display,
+            state="reconnecting" if retrying else sink.state.value,
+            error=sink.error,
+            reconnects=slot.reconnects,
+        )
+
+    def _start_sink(self, destination: Destination, resumed: bool = False) -> Sink:
+        sink = open_sink(destination, self._connect_timeout_s, resumed)
         sink.start()
         return sink
 
@@ -148,13 +168,19 @@ class RtmpFanout:
         for slot in self._slots:
             sink = slot.sink
             if sink.state is SinkState.LIVE:
-                slot.attempts = 0
-            elif sink.state is SinkState.FAILED:
+                slot.live_since = slot.live_since or now
+                if now - slot.live_since >= STABLE_S:
+                    slot.attempts = 0
+                continue
+            slot.live_since = None
+            if sink.state is not SinkState.FAILED:
+                continue
+            with self._lock:
                 if slot.retry_at is None and self._may_retry(slot):
                     slot.retry_at = now + self._retry_delays_s[slot.attempts]
                     log.warning("%s: %s; reconnecting", slot.destination.display, sink.error)
-                if slot.retry_at is not None and now >= slot.retry_at:
-                    self._reconnect(slot)
+            if slot.retry_at is not None and now >= slot.retry_at:
+                self._reconnect(slot)
 
     def _may_retry(self, slot: _Slot) -> bool:
         """Retry an RTMP destination that dropped mid-stream (or whose retry failed), a few
@@ -172,9 +198,11 @@ class RtmpFanout:
         )
 
     def _reconnect(self, slot: _Slot) -> None:
-        slot.sink.close(timeout=1.0)
-        slot.retry_at = None
-        slot.attempts += 1
-        slot.reconnects += 1
-        slot.sink = self._start_sink(slot.destination)
-        self._join(slot)
+        fresh = self._start_sink(slot.destination, resumed=True)
+        with self._lock:  # readers never see a slot between its old and new sink
+            dead, slot.sink = slot.sink, fresh
+            slot.retry_at = None
+            slot.attempts += 1
+            slot.reconnects += 1
+            self._join(slot)
+        dead.close(timeout=1.0)

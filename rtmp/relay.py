@@ -29,12 +29,15 @@ MAX_BACKLOG_BYTES = 8 * 1024 * 1024  # ~15 s of 4 Mb/s: past this the destinatio
 class RtmpRelay:
     """One RTMP(S) destination, served by a killable child process."""
 
-    def __init__(self, destination: Destination, connect_timeout_s: float = 8.0) -> None:
+    def __init__(
+        self, destination: Destination, connect_timeout_s: float = 8.0, resumed: bool = False
+    ) -> None:
         self.destination = destination
         self.connect_timeout_s = connect_timeout_s
         self.state = SinkState.CONNECTING
         self.error: str | None = None
         self.was_live = False  # the server accepted the stream at some point
+        self._resumed = resumed  # a reconnect: the server had accepted this stream before
         self._queue = ByteQueue(MAX_BACKLOG_BYTES)
         self._process: subprocess.Popen[bytes] | None = None
         self._threads: list[threading.Thread] = []
@@ -138,7 +141,7 @@ class RtmpRelay:
             elif event.get("event") == "error":
                 tls = self.destination.server_url.startswith("rtmps:")
                 message = str(event.get("message", ""))
-                self._fail(explain_ffmpeg_error(message, self.was_live, tls))
+                self._fail(explain_ffmpeg_error(message, self.was_live or self._resumed, tls))
         code = self._process.wait()
         if code != 0:
             self._fail(f"the RTMP connection ended unexpectedly (relay exit code {code})")

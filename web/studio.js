@@ -16,6 +16,7 @@ const ui = {
 const state = {
   pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null,
   target: null, failedPolls: 0,
+  changes: 0, // Go live / Stop presses: a stats reply asked for before one is stale
 };
 
 const recording = () => ui.form.kind.value === "record";
@@ -92,9 +93,11 @@ function endedTarget() {
 }
 
 async function refreshStats() {
-  if (!state.sessionId) return;
+  const { sessionId, changes } = state;
+  if (!sessionId) return;
   try {
-    const s = await call("GET", `/sessions/${state.sessionId}/stats`);
+    const s = await call("GET", `/sessions/${sessionId}/stats`);
+    if (sessionId !== state.sessionId || changes !== state.changes) return;
     state.failedPolls = 0;
     showStats(s);
     followServer(s);
@@ -108,6 +111,7 @@ async function refreshStats() {
 
 function disconnected(message) {
   clearInterval(state.timer);
+  if (state.sessionId) closeSession(state.sessionId); // the server may not have noticed yet
   state.pc?.close();
   stopTracks(state.stream);
   ui.camera.srcObject = null;
@@ -159,6 +163,8 @@ async function startCamera() {
 async function goLive(event) {
   event.preventDefault();
   const record = recording();
+  const { sessionId } = state;
+  state.changes += 1;
   state.busy = true;
   showError("");
   showTarget("");
@@ -168,7 +174,8 @@ async function goLive(event) {
     const body = record
       ? { kind: "record" }
       : { kind: "rtmp", server_url: ui.serverUrl.value, stream_key: ui.streamKey.value };
-    const live = await call("POST", `/sessions/${state.sessionId}/live`, body);
+    const live = await call("POST", `/sessions/${sessionId}/live`, body);
+    if (sessionId !== state.sessionId) return; // the session ended while connecting
     state.live = true;
     state.target = live.destinations[0].name;
     setStatus(record ? "Recording" : "Live");
@@ -183,10 +190,13 @@ async function goLive(event) {
 }
 
 async function stop() {
+  const { sessionId } = state;
+  state.changes += 1;
   state.busy = true;
   render();
   try {
-    const result = await call("POST", `/sessions/${state.sessionId}/stop`);
+    const result = await call("POST", `/sessions/${sessionId}/stop`);
+    if (sessionId !== state.sessionId) return;
     state.live = false;
     setStatus(`Stopped after ${Math.round(result.streamed_seconds)} s`);
     endedTarget();
