@@ -99,6 +99,21 @@ def page(fake_webcam: Path, tmp_path: Path) -> Iterator[Page]:
         browser.close()
 
 
+def open_studio(page: Page, studio: StudioProcess) -> None:
+    """Open the page and connect the camera, as a streamer starts."""
+    if page.url != studio.url:
+        page.goto(studio.url)
+    page.get_by_role("button", name="Start camera").click()
+    expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+
+
+def go_live(page: Page, server_url: str, key: str) -> None:
+    """Fill the RTMP fields and press Go live."""
+    page.get_by_label("Server URL").fill(server_url)
+    page.get_by_label("Stream key").fill(key)
+    page.get_by_role("button", name="Go live").click()
+
+
 def stat(page: Page, name: str) -> str:
     return page.locator(f'[data-stat="{name}"]').inner_text()
 
@@ -108,8 +123,7 @@ def test_page_goes_live_into_nginx_and_shows_the_output(
 ) -> None:
     page.goto(studio_process.url)
     expect(page.get_by_role("button", name="Go live")).to_be_disabled()
-    page.get_by_role("button", name="Start camera").click()
-    expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+    open_studio(page, studio_process)
     expect(page.locator('[data-stat="frames_decoded"]')).not_to_have_text(re.compile(r"^(–|0)$"))
 
     page.get_by_label("Server URL").fill(nginx.url())
@@ -142,24 +156,18 @@ def test_page_goes_live_into_nginx_and_shows_the_output(
 
 
 def test_page_shows_why_a_destination_fails(page: Page, studio_process: StudioProcess) -> None:
-    page.goto(studio_process.url)
-    page.get_by_role("button", name="Start camera").click()
-    expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+    open_studio(page, studio_process)
     page.get_by_label("Server URL").fill("https://example.com/live")
     page.get_by_role("button", name="Go live").click()
     expect(page.get_by_role("alert")).to_contain_text("must start with rtmp:// or rtmps://")
-    page.get_by_label("Server URL").fill(f"rtmp://127.0.0.1:{free_port()}/live")
-    page.get_by_label("Stream key").fill(STREAM_KEY)
-    page.get_by_role("button", name="Go live").click()
+    go_live(page, f"rtmp://127.0.0.1:{free_port()}/live", STREAM_KEY)
     expect(page.get_by_role("alert")).to_contain_text("refused the connection", timeout=15_000)
     expect(page.locator("#status")).to_have_text("Not live")
     assert STREAM_KEY not in page.get_by_role("alert").inner_text()
 
 
 def test_record_to_file_from_the_page(page: Page, studio_process: StudioProcess) -> None:
-    page.goto(studio_process.url)
-    page.get_by_role("button", name="Start camera").click()
-    expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+    open_studio(page, studio_process)
     page.get_by_label("Record to file").check()
     expect(page.get_by_label("Server URL")).to_be_hidden()
     page.get_by_role("button", name="Start recording").click()
@@ -181,12 +189,8 @@ def test_closing_the_tab_ends_the_session_and_the_stream(
     page: Page, studio_process: StudioProcess, nginx: NginxRtmp
 ) -> None:
     sessions_before = _sessions(studio_process)  # other tests' tabs may still be closing
-    page.goto(studio_process.url)
-    page.get_by_role("button", name="Start camera").click()
-    expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
-    page.get_by_label("Server URL").fill(nginx.url())
-    page.get_by_label("Stream key").fill("tab-closed")
-    page.get_by_role("button", name="Go live").click()
+    open_studio(page, studio_process)
+    go_live(page, nginx.url(), "tab-closed")
     expect(page.locator("#status")).to_have_text("Live", timeout=15_000)
     assert _sessions(studio_process) == sessions_before + 1
     page.close(run_before_unload=True)
@@ -204,12 +208,8 @@ def test_page_says_why_the_stream_ended_when_the_server_dies(
 ) -> None:
     doomed = start_nginx(tmp_path / "nginx")
     try:
-        page.goto(studio_process.url)
-        page.get_by_role("button", name="Start camera").click()
-        expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
-        page.get_by_label("Server URL").fill(doomed.url())
-        page.get_by_label("Stream key").fill("doomed")
-        page.get_by_role("button", name="Go live").click()
+        open_studio(page, studio_process)
+        go_live(page, doomed.url(), "doomed")
         expect(page.locator("#target")).to_have_text(f"Streaming to {doomed.url()}/****")
         doomed.stop()
         expect(page.locator("#status")).to_have_text("Stream ended", timeout=20_000)

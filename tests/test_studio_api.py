@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -280,8 +281,10 @@ async def test_audio_and_video_stay_in_sync(settings: Settings) -> None:
     assert len(flashes) >= 3 and len(beeps) >= 3, (flashes, beeps)
     offsets = [min(beeps, key=lambda b, f=f: abs(b - f)) - f for f in flashes]
     print("audio minus video (ms):", [round(o * 1000) for o in offsets])
-    # Lip sync is noticeable from about 45 ms (audio early) and 125 ms (late): stay well inside.
-    assert all(abs(offset) < 0.045 for offset in offsets), offsets
+    # Lip sync is noticeable from about 45 ms (audio early) and 125 ms (late). The median is
+    # the steady state; single events may wander while a busy machine catches up.
+    assert abs(statistics.median(offsets)) < 0.045, offsets
+    assert all(-0.045 < offset < 0.1 for offset in offsets), offsets
 
 
 async def test_a_page_that_vanishes_mid_stream_is_cleaned_up(
