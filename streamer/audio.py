@@ -11,10 +11,12 @@ import numpy as np
 SAMPLE_RATE = 48_000  # WebRTC's Opus rate; the encoder resamples to what RTMP wants
 CHANNELS = 2
 MAX_BUFFER_S = 0.3  # hard cap: beyond this the oldest samples go at once
-# Normal arrival jitter keeps the buffer under a tick plus one 20 ms packet. Audio that stays
-# above that for half a second (after a stall, or a mic clock running fast) is trimmed back,
-# one short skip instead of a lasting lip-sync error.
-HIGH_WATER_S = 0.06
+# Every audio sample waits in the buffer as long as the buffer's lowest level: that level is
+# how late audio runs behind video. Right after each pull the level should touch about zero
+# now and then; if over half a second it never fell below SLACK_S (after a stall, a burst,
+# or a mic clock running fast), the surplus is dropped: one short skip instead of a lasting
+# lip-sync error.
+SLACK_S = 0.015
 SETTLE_TICKS = 15
 
 
@@ -36,7 +38,8 @@ class TickAudio:
         self._resampler = av.AudioResampler(format="s16", layout="stereo", rate=SAMPLE_RATE)
         self._pending = np.zeros((0, CHANNELS), dtype=np.int16)
         self._lock = threading.Lock()
-        self._ticks_over = 0
+        self._lowest = 0  # lowest level after a pull in this window (samples)
+        self._window_ticks = 0
         self.silence_samples = 0
         self.dropped_samples = 0
 
@@ -70,11 +73,12 @@ class TickAudio:
         with self._lock:
             take = self._pending[:count]
             self._pending = self._pending[count:]
-            high_water = int(HIGH_WATER_S * SAMPLE_RATE)
-            self._ticks_over = self._ticks_over + 1 if len(self._pending) > high_water else 0
-            if self._ticks_over >= SETTLE_TICKS:
-                self._drop_oldest(len(self._pending) - count)
-                self._ticks_over = 0
+            level = len(self._pending)
+            self._lowest = level if self._window_ticks == 0 else min(self._lowest, level)
+            self._window_ticks += 1
+            if self._window_ticks >= SETTLE_TICKS:
+                self._drop_oldest(self._lowest - int(SLACK_S * SAMPLE_RATE))
+                self._window_ticks = 0
         if len(take) < count:
             self.silence_samples += count - len(take)
             take = np.concatenate([take, np.zeros((count - len(take), CHANNELS), np.int16)])

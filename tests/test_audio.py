@@ -3,7 +3,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from streamer.audio import HIGH_WATER_S, MAX_BUFFER_S, SAMPLE_RATE, TickAudio
+from streamer.audio import MAX_BUFFER_S, SAMPLE_RATE, SLACK_S, TickAudio
 
 
 def mic_frame(samples: int, value: int = 1000) -> av.AudioFrame:
@@ -41,17 +41,28 @@ def test_a_burst_after_a_stall_does_not_leave_audio_late() -> None:
         if tick % 3 != 2:
             audio.push(mic_frame(2400))
         audio.pull(tick)
-    assert audio.buffered_s < HIGH_WATER_S
+    assert audio.buffered_s < 0.05  # at most one 50 ms packet waiting after the pull
     assert audio.dropped_samples > 0
 
 
 def test_normal_jitter_is_left_alone() -> None:
     audio = TickAudio(fps=30)
-    for tick in range(90):  # 20 ms packets against 33 ms ticks: the level rises and falls
-        while audio.buffered_s < 0.04:
+    arrived = 0
+    for tick in range(90):  # 20 ms packets, a tick every 33 ms: the level rises and falls
+        while arrived < (tick + 1) * 1600:
             audio.push(mic_frame(960))
+            arrived += 960
         audio.pull(tick)
     assert audio.dropped_samples == 0
+
+
+def test_a_steady_backlog_is_trimmed_to_the_slack() -> None:
+    audio = TickAudio(fps=30)
+    audio.push(mic_frame(2400))  # 50 ms early that never drains on its own
+    for tick in range(30):
+        audio.push(mic_frame(1600))
+        audio.pull(tick)
+    assert audio.buffered_s == SLACK_S
 
 
 def test_a_runaway_microphone_is_capped() -> None:

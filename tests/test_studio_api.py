@@ -284,7 +284,7 @@ async def test_audio_and_video_stay_in_sync(settings: Settings) -> None:
     # Lip sync is noticeable from about 45 ms (audio early) and 125 ms (late). The median is
     # the steady state; single events may wander while a busy machine catches up.
     assert abs(statistics.median(offsets)) < 0.045, offsets
-    assert all(-0.045 < offset < 0.1 for offset in offsets), offsets
+    assert all(-0.1 < offset < 0.15 for offset in offsets), offsets
 
 
 async def test_a_page_that_vanishes_mid_stream_is_cleaned_up(
