@@ -16,3 +16,4 @@ bench:
 	scripts/setup.sh test
 	.venv/bin/python -m benchmarks.pipeline --write benchmarks/RESULTS.md
 	.venv/bin/python -m benchmarks.rtmp_path --write benchmarks/RESULTS.md
+	.venv/bin/python -m benchmarks.sessions --write benchmarks/RESULTS.md

@@ -28,3 +28,12 @@ def test_rtmp_path_benchmark_matches_stamped_frames(tmp_path: Path) -> None:
     matched = int(text.split(" frames matched")[0].rsplit(" ", 1)[1])
     assert matched > 10  # the stamps survive encoding, nginx and decoding
     assert "<!-- rtmp-path -->" in text
+
+
+def test_sessions_benchmark_streams_a_real_page() -> None:
+    import asyncio
+
+    from benchmarks.sessions import run
+
+    [(fps, p50, _)] = asyncio.run(run(1, seconds=1.0, resolution="640x360"))
+    assert fps > 10 and p50 > 0
