@@ -31,6 +31,7 @@ async def run(count: int, seconds: float, resolution: str) -> list[tuple[float, 
             "VIDA_DATA_DIR": tempfile.mkdtemp(prefix="vida-bench-sessions-"),
             "VIDA_RESOLUTION": resolution,
             "VIDA_ICE_HOST_ADDRESSES": "127.0.0.1",
+            "VIDA_MAX_SESSIONS": str(count),
         }
     )
     async with running_studio(settings) as studio:

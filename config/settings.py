@@ -43,6 +43,7 @@ class Settings:
     connect_timeout_s: float
     camera_timeout_s: float
     rtmp_retry_delays_s: tuple[float, ...]
+    max_sessions: int
 
     @property
     def recordings_dir(self) -> Path:
@@ -82,6 +83,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         connect_timeout_s=_float_in(raw, "connect_timeout_s", 0.5, 120.0),
         camera_timeout_s=_float_in(raw, "camera_timeout_s", 0.5, 120.0),
         rtmp_retry_delays_s=_delays(str(raw["rtmp_retry_delays_s"])),
+        max_sessions=_int_in(raw, "max_sessions", 1, 1000),
     )
 
 

@@ -29,7 +29,7 @@ from rtmp import (
 from streamer.ice import limit_host_addresses
 from streamer.pipeline import AlreadyLive, CameraSilent, PipelineClosed
 from streamer.sdp import MAX_SDP_BYTES, InvalidOffer
-from streamer.session import MediaNotConnected, SessionNotFound, SessionRegistry
+from streamer.session import MediaNotConnected, SessionNotFound, SessionRegistry, StudioFull
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
@@ -45,6 +45,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     PipelineClosed: (409, "session_closed"),
     InvalidDestination: (422, "invalid_destination"),
     DestinationFailed: (502, "destination_failed"),
+    StudioFull: (503, "studio_full"),
     EncoderUnavailable: (503, "encoder_unavailable"),
 }
 

@@ -30,6 +30,10 @@ class SessionNotFound(LookupError):
     """No session has that id (it ended, or never existed)."""
 
 
+class StudioFull(RuntimeError):
+    """Every session slot of this process is taken."""
+
+
 class MediaNotConnected(RuntimeError):
     """The page's WebRTC connection never came up, so no camera video can arrive."""
 
@@ -163,7 +167,12 @@ class SessionRegistry:
         return len(self._sessions)
 
     def create(self) -> StudioSession:
-        """A new session (not yet connected)."""
+        """A new session (not yet connected); refused when the studio is at capacity."""
+        self._forget_closed()
+        if len(self._sessions) >= self.settings.max_sessions:
+            raise StudioFull(
+                f"the studio is full ({self.settings.max_sessions} sessions); try again later"
+            )
         session = StudioSession(self.settings)
         self._sessions[session.id] = session
         return session
@@ -184,11 +193,14 @@ class SessionRegistry:
 
     async def sweep(self) -> None:
         """Forget sessions that closed themselves; end streams whose destinations all failed."""
+        self._forget_closed()
+        for session in list(self._sessions.values()):
+            await session.watch()
+
+    def _forget_closed(self) -> None:
         for session_id, session in list(self._sessions.items()):
             if session.closed.is_set():
-                self._sessions.pop(session_id, None)
-            else:
-                await session.watch()
+                del self._sessions[session_id]
 
     async def close_all(self, reason: str) -> None:
         """Close every session (server shutdown)."""

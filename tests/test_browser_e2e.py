@@ -47,6 +47,7 @@ def studio_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioP
         "VIDA_FPS": "30",
         "VIDA_ICE_HOST_ADDRESSES": "127.0.0.1",
         "VIDA_RTMP_RETRY_DELAYS_S": "0.3,0.3",
+        "VIDA_MAX_SESSIONS": "16",  # tabs of earlier tests may still be closing
     }
     log = root / "studio.log"
     with log.open("wb") as out:

@@ -365,3 +365,23 @@ async def test_a_connection_that_never_comes_up_is_not_blamed_on_the_camera(
         stats = (await studio.api.get(f"/sessions/{session_id}/stats")).json()
         assert "WebRTC connection to the studio is not up" in stats["warnings"][0]
         await pc.close()
+
+
+async def test_a_full_studio_refuses_new_sessions_clearly(settings: Settings) -> None:
+    full = settings.replace(max_sessions=1)
+    async with running_studio(full) as studio:
+        first = await connect_page(studio.api, SilentCamera())
+        from aiortc import RTCConfiguration, RTCPeerConnection
+
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.addTrack(SilentCamera())
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = {"sdp": pc.localDescription.sdp, "type": "offer"}
+        refused = await studio.api.post("/sessions", json=offer)
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "studio_full"
+        await studio.api.delete(f"/sessions/{first.session_id}")
+        accepted = await studio.api.post("/sessions", json=offer)
+        assert accepted.status_code == 201  # a slot frees as soon as a session ends
+        await first.close()
+        await pc.close()

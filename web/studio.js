@@ -140,9 +140,13 @@ async function startCamera() {
     });
     Object.assign(state, { pc, sessionId });
     await waitConnected(pc);
-    pc.addEventListener("connectionstatechange", () => {
-      if (pc.connectionState === "failed") disconnected("The connection to the studio was lost.");
-    });
+    const lost = () => {
+      if ((pc.connectionState ?? pc.iceConnectionState) === "failed") {
+        disconnected("The connection to the studio was lost.");
+      }
+    };
+    pc.addEventListener("connectionstatechange", lost);
+    pc.addEventListener("iceconnectionstatechange", lost);
     state.timer = setInterval(refreshStats, STATS_EVERY_MS);
     setStatus("Connected: ready to go live");
   } catch (error) {
