@@ -27,7 +27,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamTrack
 
-from benchmarks.report import machine, write_section
+from benchmarks.report import machine, publish
 from rtmp import EncoderSettings, StreamEncoder, file_destination, select_h264_encoder
 from streamer.pipeline import PipelineSettings, StreamPipeline
 from streamer.processing import FrameProcessor
@@ -252,10 +252,7 @@ def main(argv: list[str] | None = None) -> int:
             best = count
         lines.append(f"| {name} | **sustained: {best}** | | | | | | |")
     report = "\n".join(lines) + "\n"
-    if args.write:
-        write_section(args.write, "pipeline", report)
-    print(report)
-    return 0
+    return publish(report, args.write, "pipeline")
 
 
 if __name__ == "__main__":

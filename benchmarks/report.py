@@ -22,6 +22,14 @@ def write_section(path: Path, name: str, body: str) -> None:
     path.write_text(text)
 
 
+def publish(report: str, path: Path | None, name: str) -> int:
+    """Print a benchmark's Markdown section, and write it into ``path`` when given."""
+    if path is not None:
+        write_section(path, name, report)
+    print(report)
+    return 0
+
+
 def machine() -> str:
     """A one-line description of where the numbers were taken."""
     cpu = platform.processor() or platform.machine()

@@ -26,7 +26,7 @@ import av
 from aiortc.mediastreams import MediaStreamTrack
 
 from benchmarks.pipeline import SyntheticCamera, percentiles
-from benchmarks.report import machine, write_section
+from benchmarks.report import machine, publish
 from config.settings import parse_resolution
 from rtmp import rtmp_destination
 from streamer.pipeline import PipelineSettings, StreamPipeline
@@ -160,10 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             f" | {result['viewer_p95']:.0f} ms |",
         ]
     )
-    if args.write:
-        write_section(args.write, "rtmp-path", report)
-    print(report)
-    return 0
+    return publish(report, args.write, "rtmp-path")
 
 
 if __name__ == "__main__":

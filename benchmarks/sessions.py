@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.report import machine, write_section
+from benchmarks.report import machine, publish
 from config import load_settings
 from tests.support.studio import running_studio
 
@@ -103,10 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         sustained = count
     lines.append(f"| **sustained: {sustained}** | | | |")
     report = "\n".join(lines) + "\n"
-    if args.write:
-        write_section(args.write, "sessions", report)
-    print(report)
-    return 0
+    return publish(report, args.write, "sessions")
 
 
 if __name__ == "__main__":
