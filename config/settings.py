@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tracking.features import FEATURE_NAMES
+
 ENV_PREFIX = "VIDA_"
 MAX_WIDTH, MAX_HEIGHT, MAX_FPS = 3840, 2160, 60
 X264_PRESETS = (
@@ -44,6 +46,11 @@ class Settings:
     camera_timeout_s: float
     rtmp_retry_delays_s: tuple[float, ...]
     max_sessions: int
+    tracking_features: tuple[str, ...]  # empty: no tracking
+    tracking_precision: float
+    tracking_smoothness: float
+    tracking_responsiveness: float
+    tracking_width: int
 
     @property
     def recordings_dir(self) -> Path:
@@ -84,6 +91,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         camera_timeout_s=_float_in(raw, "camera_timeout_s", 0.5, 120.0),
         rtmp_retry_delays_s=_delays(str(raw["rtmp_retry_delays_s"])),
         max_sessions=_int_in(raw, "max_sessions", 1, 1000),
+        tracking_features=_tracking_features(str(raw["tracking_features"])),
+        tracking_precision=_float_in(raw, "tracking_precision", 0.0, 1.0),
+        tracking_smoothness=_float_in(raw, "tracking_smoothness", 0.0, 1.0),
+        tracking_responsiveness=_float_in(raw, "tracking_responsiveness", 0.0, 1.0),
+        tracking_width=_int_in(raw, "tracking_width", 128, MAX_WIDTH),
     )
 
 
@@ -114,6 +126,21 @@ def _int_in(raw: Mapping[str, Any], key: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(f"{key} must be between {low} and {high}, got {value}")
     return value
+
+
+def _tracking_features(text: str) -> tuple[str, ...]:
+    names = tuple(_csv(text.lower()))
+    if names == ("all",):
+        return FEATURE_NAMES
+    if names == ("none",):
+        return ()
+    unknown = sorted(set(names) - set(FEATURE_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"tracking_features: unknown {', '.join(unknown)}; use 'all', 'none' or some of "
+            f"{', '.join(FEATURE_NAMES)}"
+        )
+    return names
 
 
 def _float_in(raw: Mapping[str, Any], key: str, low: float, high: float) -> float:

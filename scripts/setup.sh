@@ -28,12 +28,13 @@ fi
 python="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 # Reinstall only when the dependency list changed.
-stamp=".venv/.vida-$mode-$(sha256sum pyproject.toml | cut -c1-16)"
+stamp=".venv/.vida-$mode-$(cat pyproject.toml scripts/requirements-nodeps.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages into .venv ($mode)"
   extra=""
   [ "$mode" = test ] && extra="[test]"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".$extra"
+  .venv/bin/python -m pip install -q --no-deps -r scripts/requirements-nodeps.txt
   touch "$stamp"
 fi

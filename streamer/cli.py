@@ -1,4 +1,5 @@
-"""The ``vida`` command: ``vida serve`` runs the studio, ``vida stream`` streams a media file."""
+"""The ``vida`` command: ``vida serve`` runs the studio, ``vida stream`` streams a media file,
+``vida track`` shows what the trackers see."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from config.settings import parse_resolution
 from rtmp import DestinationFailed, InvalidDestination, parse_output
 from streamer.pipeline import CameraSilent, StreamPipeline
 from streamer.session import pipeline_settings
+from streamer.track_command import add_track_parser, run_track
 
 log = logging.getLogger("vida")
 
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--duration", type=float, help="seconds to stream (default: the file)")
     stream.add_argument("--loop", action="store_true", help="loop the input until --duration")
     _add_output_args(stream)
+    add_track_parser(commands)
     return parser
 
 
@@ -76,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("aioice", "aiortc", "libav"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
+        if args.command == "track":
+            return run_track(args)
         settings = apply_args(load_settings(), args)
         if args.command == "serve":
             return serve(settings)

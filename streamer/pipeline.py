@@ -26,6 +26,8 @@ from streamer.live import LiveOutput
 from streamer.preview import PreviewTrack
 from streamer.processing import FrameProcessor
 from streamer.stats import RateMeter, StageTimer
+from streamer.tracking_worker import TrackingSettings, TrackingWorker
+from tracking.tracker import Calibration, CalibrationError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ class PipelineSettings:
     # How much later audio arrives than video captured at the same instant (see TickAudio).
     audio_lag_s: float = 0.0
     rtmp_retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S
+    tracking: TrackingSettings | None = None  # None: no tracking at all
 
     @property
     def preview_size(self) -> tuple[int, int]:
@@ -84,6 +87,8 @@ class StreamPipeline:
         self.frames_repeated = 0
         self.camera_ended = False
         self.failure: str | None = None  # a task of this pipeline died: the stream is broken
+        self.show_tracking = False  # draw the landmarks over the preview
+        self.tracking: TrackingWorker | None = None
         self._processor = FrameProcessor(settings.width, settings.height, settings.preview_size)
         self._audio = TickAudio(settings.fps, settings.audio_lag_s)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-process")
@@ -108,8 +113,10 @@ class StreamPipeline:
         self._spawn(self._read_audio(track), "microphone")
 
     def start(self) -> None:
-        """Start processing and the output clock."""
+        """Start tracking, processing and the output clock."""
         self._started_at = time.monotonic()
+        if self.settings.tracking is not None:
+            self.tracking = TrackingWorker(self.settings.tracking)
         self._spawn(self._process_loop(), "process")
         self._spawn(self._clock_loop(), "clock")
 
@@ -165,7 +172,17 @@ class StreamPipeline:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await asyncio.to_thread(self._pool.shutdown, wait=True)  # one frame at most, off the loop
+        if self.tracking is not None:
+            await asyncio.to_thread(self.tracking.close)
         self.preview.stop()
+
+    # --- tracking -------------------------------------------------------------------------
+
+    def calibrate(self) -> Calibration:
+        """Take the streamer's face in view now as neutral (``CalibrationError`` if none)."""
+        if self.tracking is None:
+            raise CalibrationError("tracking is off for this stream")
+        return self.tracking.calibrate()
 
     # --- state for the page ---------------------------------------------------------------
 
@@ -184,6 +201,10 @@ class StreamPipeline:
             "stages_ms": {"process": {"p50": process.p50_ms, "p95": process.p95_ms}},
             "warnings": [],
         }
+        if self.tracking is not None:
+            stats["tracking"] = self.tracking.stats()
+            if self.tracking.failure:
+                stats["warnings"].append(self.tracking.failure)
         silence = self.camera_silence_s()
         if self.failure:
             stats["warnings"].append(f"internal error: {self.failure}")
@@ -231,6 +252,8 @@ class StreamPipeline:
                 self._last_arrival = now
                 self.frames_in.add(now=now)
                 self._newest_camera = (frame, now)  # an unprocessed older frame is skipped
+                if self.tracking is not None:
+                    self.tracking.offer(frame, now)
                 self._camera_event.set()
         except MediaStreamError:
             self.camera_ended = True
@@ -260,7 +283,8 @@ class StreamPipeline:
 
     def _process(self, frame: av.VideoFrame) -> tuple[av.VideoFrame, av.VideoFrame]:
         started = time.perf_counter()
-        result = self._processor(frame)
+        overlay = self.tracking.latest if self.tracking and self.show_tracking else None
+        result = self._processor(frame, overlay)
         self.process_time.add(time.perf_counter() - started)
         return result
 

@@ -17,6 +17,8 @@ from rtmp import Destination
 from streamer.ice import ice_configuration
 from streamer.pipeline import CameraSilent, PipelineSettings, StreamPipeline
 from streamer.sdp import InvalidOffer, add_start_bitrate, check_offer
+from streamer.tracking_worker import TrackingSettings
+from tracking.features import Features, TrackingQuality
 
 log = logging.getLogger(__name__)
 START_BITRATE_KBPS = 2500
@@ -57,6 +59,22 @@ def pipeline_settings(settings: Settings, audio_lag_s: float = 0.0) -> PipelineS
         connect_timeout_s=settings.connect_timeout_s,
         audio_lag_s=audio_lag_s,
         rtmp_retry_delays_s=settings.rtmp_retry_delays_s,
+        tracking=tracking_settings(settings),
+    )
+
+
+def tracking_settings(settings: Settings) -> TrackingSettings | None:
+    """What every stream tracks (None when ``tracking_features`` is "none")."""
+    if not settings.tracking_features:
+        return None
+    return TrackingSettings(
+        features=Features.parse(",".join(settings.tracking_features)),
+        quality=TrackingQuality(
+            settings.tracking_precision,
+            settings.tracking_smoothness,
+            settings.tracking_responsiveness,
+        ),
+        max_width=settings.tracking_width,
     )
 
 
