@@ -17,3 +17,4 @@ bench:
 	.venv/bin/python -m benchmarks.pipeline --write benchmarks/RESULTS.md
 	.venv/bin/python -m benchmarks.rtmp_path --write benchmarks/RESULTS.md
 	.venv/bin/python -m benchmarks.sessions --write benchmarks/RESULTS.md
+	.venv/bin/python -m benchmarks.tracking --write benchmarks/RESULTS.md

@@ -51,6 +51,11 @@ def main() -> int:
                 page.goto(f"http://127.0.0.1:{port}/")
                 page.screenshot(path=out / f"studio-start-{name}.png", full_page=True)
                 page.get_by_role("button", name="Start camera").click()
+                expect(page.locator('[data-stat="tracking_found"]')).to_contain_text(
+                    "face", timeout=20_000
+                )
+                page.get_by_label("Show tracking on the preview").check()
+                page.get_by_role("button", name="Calibrate").click()
                 page.get_by_label("Record to file").check()
                 page.get_by_role("button", name="Start recording").click()
                 expect(page.locator("#status")).to_have_text("Recording", timeout=15_000)

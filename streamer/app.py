@@ -30,6 +30,7 @@ from streamer.ice import limit_host_addresses
 from streamer.pipeline import AlreadyLive, CameraSilent, PipelineClosed
 from streamer.sdp import MAX_SDP_BYTES, InvalidOffer
 from streamer.session import MediaNotConnected, SessionNotFound, SessionRegistry, StudioFull
+from tracking.tracker import CalibrationError
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
@@ -43,6 +44,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     CameraSilent: (409, "camera_silent"),
     MediaNotConnected: (409, "webrtc_not_connected"),
     PipelineClosed: (409, "session_closed"),
+    CalibrationError: (409, "no_face_to_calibrate"),
     InvalidDestination: (422, "invalid_destination"),
     DestinationFailed: (502, "destination_failed"),
     StudioFull: (503, "studio_full"),
@@ -63,6 +65,12 @@ class GoLive(BaseModel):
     kind: Literal["rtmp", "record"]
     server_url: str = Field(default="", max_length=2048)
     stream_key: str = Field(default="", max_length=512, repr=False)
+
+
+class SessionView(BaseModel):
+    """What the page shows of a session: ``show_tracking`` draws landmarks on the preview."""
+
+    show_tracking: bool
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -136,6 +144,19 @@ def create_app(settings: Settings) -> FastAPI:
     async def stop_live(session_id: str) -> dict[str, object]:
         """Stop streaming; the trailer is written before this returns."""
         return await registry.get(session_id).stop_live()
+
+    @app.patch(f"{API}/sessions/{{session_id}}")
+    async def change_view(session_id: str, body: SessionView) -> dict[str, object]:
+        """Turn the tracking view (landmarks over the preview; never in the stream) on or off."""
+        pipeline = registry.get(session_id).pipeline
+        pipeline.show_tracking = body.show_tracking
+        return {"show_tracking": pipeline.show_tracking}
+
+    @app.post(f"{API}/sessions/{{session_id}}/calibrate")
+    async def calibrate(session_id: str) -> dict[str, object]:
+        """Take the face in view now as the streamer's neutral face and head orientation."""
+        registry.get(session_id).pipeline.calibrate()
+        return {"calibrated": True}
 
     @app.get(f"{API}/sessions/{{session_id}}/stats")
     async def stats(session_id: str) -> dict[str, object]:

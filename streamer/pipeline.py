@@ -202,7 +202,7 @@ class StreamPipeline:
             "warnings": [],
         }
         if self.tracking is not None:
-            stats["tracking"] = self.tracking.stats()
+            stats["tracking"] = self.tracking.stats() | {"shown": self.show_tracking}
             if self.tracking.failure:
                 stats["warnings"].append(self.tracking.failure)
         silence = self.camera_silence_s()

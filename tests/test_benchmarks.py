@@ -37,3 +37,18 @@ def test_sessions_benchmark_streams_a_real_page() -> None:
 
     [(fps, p50, _)] = asyncio.run(run(1, seconds=1.0, resolution="640x360"))
     assert fps > 10 and p50 > 0
+
+
+def test_tracking_benchmark_writes_its_section(tmp_path: Path) -> None:
+    from benchmarks.tracking import main as tracking_main
+
+    report = tmp_path / "results.md"
+    args = ["--seconds", "1", "--settle", "1", "--frames", "3", "--warmup", "1"]
+    assert tracking_main([*args, "--write", str(report)]) == 0
+    text = report.read_text()
+    assert "<!-- tracking -->" in text and "<!-- /tracking -->" in text
+    assert "| hands, lite model | 0.2 |" in text
+    assert "| all features, every step | 1280x720 |" in text
+    assert "| face only (face,eye,expression) | 640x480 |" in text
+    assert "| off | " in text and "| on (all features) | " in text
+    assert "| face | " in text  # a stage time from the live tracking thread

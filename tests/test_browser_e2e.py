@@ -225,3 +225,42 @@ def test_page_says_why_the_stream_ended_when_the_server_dies(
 def _sessions(studio: StudioProcess) -> int:
     with urllib.request.urlopen(studio.url + "api/v1/health", timeout=5) as response:
         return json.load(response)["sessions"]
+
+
+CYAN_PIXELS_JS = """() => {
+  const video = document.getElementById("preview");
+  const canvas = Object.assign(document.createElement("canvas"), {
+    width: video.videoWidth, height: video.videoHeight });
+  const context = canvas.getContext("2d");
+  context.drawImage(video, 0, 0);
+  const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+  let cyan = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i] < 150 && data[i + 1] > 160 && data[i + 2] > 180) cyan += 1;
+  }
+  return cyan;
+}"""
+
+
+def test_tracking_view_and_calibration_from_the_page(
+    page: Page, studio_process: StudioProcess, tmp_path: Path
+) -> None:
+    open_studio(page, studio_process)
+    expect(page.locator('[data-stat="tracking_found"]')).to_contain_text("face", timeout=20_000)
+    expect(page.locator('[data-stat="tracking_fps"]')).to_have_text(re.compile(r"^\d+(\.\d)? fps$"))
+    expect(page.locator('[data-stat="tracking_calibrated"]')).to_have_text("not yet")
+    before = page.evaluate(CYAN_PIXELS_JS)
+
+    page.get_by_label("Show tracking on the preview").check()
+    # The face landmarks (cyan dots) appear in the returned preview video.
+    page.wait_for_function(f"({CYAN_PIXELS_JS})() > {before + 50}", timeout=10_000)
+    page.get_by_role("button", name="Calibrate").click()
+    expect(page.locator("#tracking-note")).to_have_text(
+        "Calibrated: this is now your neutral face."
+    )
+    expect(page.locator('[data-stat="tracking_calibrated"]')).to_have_text("yes")
+    page.screenshot(path=tmp_path / "studio-tracking.png")
+
+    page.get_by_label("Show tracking on the preview").uncheck()
+    page.wait_for_function(f"({CYAN_PIXELS_JS})() < {before + 20}", timeout=10_000)
+    assert page.console_errors == []  # type: ignore[attr-defined]

@@ -45,3 +45,24 @@ def test_encoder_and_preview_never_share_a_frame_object() -> None:
     assert (preview.width, preview.height) == (640, 360)
     smaller = FrameProcessor(1280, 720, preview_size=(640, 360))(camera)[1]
     assert (smaller.width, smaller.height) == (640, 360)
+
+
+def test_the_tracking_view_draws_landmarks_on_the_preview_only() -> None:
+    from tracking.frame import FaceTrack, HeadPose, TrackingFrame
+
+    # A face whose 478 landmarks all sit in the middle of a 4:3 camera picture.
+    landmarks = np.tile([0.5, 0.5, 0.0], (478, 1)) + np.linspace(-0.05, 0.05, 478)[:, None]
+    pose = HeadPose(0.0, 0.0, 0.0, (0.0, 0.0, 60.0), np.eye(3))
+    face = FaceTrack(landmarks, (0.45, 0.45, 0.55, 0.55), pose, {}, {}, 1.0)
+    overlay = TrackingFrame(0.0, 640, 480, face=face)
+    camera = av.VideoFrame.from_ndarray(np.zeros((480, 640, 3), np.uint8), format="rgb24")
+    process = FrameProcessor(1280, 720, preview_size=(640, 360))
+
+    video, preview = process(camera, overlay)
+    drawn = preview.to_ndarray(format="rgb24")
+    # The camera is pillarboxed to 480×360 at x 80 in the preview: the diagonal of dots runs
+    # from (80 + 0.45·480, 0.45·360) to (80 + 0.55·480, 0.55·360).
+    assert drawn[150:215, 290:360].max() > 150
+    assert drawn[:, :80].max() < 30 and drawn[:140].max() < 30  # nothing elsewhere
+    assert video.to_ndarray(format="rgb24").max() < 30  # the stream itself stays clean
+    assert process(camera)[1].to_ndarray(format="rgb24").max() < 30  # view off: clean preview

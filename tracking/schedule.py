@@ -29,7 +29,9 @@ class StageSchedule:
                 stage: now - self._last_run.get(stage, float("-inf")) - 1.0 / self.rates_hz[stage]
                 for stage in wanted
             }
-            due = [stage for stage, late in overdue.items() if late >= 0.0]
+            # A quarter period early counts as due: frames arrive on their own clock, and
+            # waiting for the next one would turn 15 Hz at 30 fps into 10 Hz.
+            due = [stage for stage, late in overdue.items() if late >= -0.25 / self.rates_hz[stage]]
             chosen = [max(due, key=overdue.__getitem__)] if due else []
         for stage in chosen:
             self._last_run[stage] = now

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracking.backend import BodyDetection, FaceDetection, HandDetection, TrackerBackend
+from tracking.choice import streamer_score
 from tracking.expressions import (
     EYE_BLENDSHAPES,
     FaceMeasures,
@@ -59,10 +60,8 @@ def choose_face(faces: list[FaceDetection]) -> FaceDetection | None:
     """The streamer's face among several: the largest, discounted by distance from centre."""
 
     def score(face: FaceDetection) -> float:
-        low, high = face.landmarks[:, :2].min(axis=0), face.landmarks[:, :2].max(axis=0)
-        area = float(np.prod(high - low))
-        offset = float(np.linalg.norm((low + high) / 2 - 0.5))
-        return area * (1.0 - offset)
+        (x0, y0), (x1, y1) = face.landmarks[:, :2].min(axis=0), face.landmarks[:, :2].max(axis=0)
+        return streamer_score(float(x0), float(y0), float(x1), float(y1))
 
     return max(faces, key=score, default=None)
 
@@ -80,12 +79,12 @@ class _Filters:
         return self._filters[name](value, now)
 
     def predict(self, name: str, now: float, horizon_s: float) -> np.ndarray | None:
-        """The last value moved on by its filtered speed, at most ``horizon_s`` ahead."""
+        """The last value moved on along its trend, at most ``horizon_s`` ahead."""
         f = self._filters[name]
-        if f.value is None or f.speed is None or f.time is None:
+        if f.value is None or f.trend is None or f.time is None:
             return None
         ahead = min(max(0.0, now - f.time), horizon_s)
-        return f.value + f.speed * ahead
+        return f.value + f.trend * ahead
 
     def reset(self) -> None:
         for f in self._filters.values():

@@ -12,10 +12,11 @@ const ui = {
   form: $("destination"), rtmpFields: $("rtmp-fields"), serverUrl: $("server-url"),
   streamKey: $("stream-key"), goLive: $("go-live"), stop: $("stop"), error: $("error"),
   badge: $("live-badge"), stats: $("stats"), warnings: $("warnings"), target: $("target"),
+  showTracking: $("show-tracking"), calibrate: $("calibrate"), trackingNote: $("tracking-note"),
 };
 const state = {
   pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null,
-  target: null, failedPolls: 0,
+  target: null, failedPolls: 0, calibrating: false,
   changes: 0, // Go live / Stop presses: a stats reply asked for before one is stale
 };
 
@@ -46,16 +47,39 @@ function render() {
   for (const hint of document.querySelectorAll("[data-when-off]")) hint.hidden = connected;
   for (const input of ui.form.querySelectorAll("input")) input.disabled = state.live || state.busy;
   ui.rtmpFields.hidden = recording();
+  ui.showTracking.disabled = !connected;
+  ui.calibrate.disabled = !connected || state.calibrating;
 }
 
 function setStat(name, text) {
-  const cell = ui.stats.querySelector(`[data-stat="${name}"]`);
+  const cell = document.querySelector(`[data-stat="${name}"]`);
   if (cell) cell.textContent = text;
 }
 
 function clearStats() {
-  for (const cell of ui.stats.querySelectorAll("[data-stat]")) cell.textContent = "–";
+  for (const cell of document.querySelectorAll("[data-stat]")) cell.textContent = "–";
   ui.warnings.replaceChildren();
+  showTrackingNote("");
+}
+
+function showTrackingNote(text, bad = false) {
+  ui.trackingNote.textContent = text;
+  ui.trackingNote.hidden = !text;
+  ui.trackingNote.classList.toggle("bad", bad);
+}
+
+const PART_NAMES = { face: "face", body: "body", left_hand: "left hand", right_hand: "right hand" };
+
+function showTrackingStats(t) {
+  if (!t) {
+    setStat("tracking_fps", "off");
+    return;
+  }
+  const ms = (stage) => (t.stages_ms[stage] ? `${Math.round(t.stages_ms[stage].p50)}` : "–");
+  setStat("tracking_fps", `${t.fps} fps`);
+  setStat("tracking_found", t.found.map((part) => PART_NAMES[part] ?? part).join(", ") || "nothing");
+  setStat("tracking_stages", `${ms("face")} / ${ms("body")} / ${ms("hands")} ms`);
+  setStat("tracking_calibrated", t.calibrated ? "yes" : "not yet");
 }
 
 function showStats(s) {
@@ -66,6 +90,7 @@ function showStats(s) {
   setStat("frames_dropped", live(String(s.frames_dropped)));
   setStat("latency", live(`${Math.round(s.latency_ms?.p50)} / ${Math.round(s.latency_ms?.p95)} ms`));
   setStat("live_seconds", live(`${Math.floor(s.live_seconds)} s`));
+  showTrackingStats(s.tracking);
   ui.warnings.replaceChildren(
     ...s.warnings.map((text) => Object.assign(document.createElement("li"), { textContent: text })),
   );
@@ -117,6 +142,7 @@ function disconnected(message) {
   ui.camera.srcObject = null;
   ui.preview.srcObject = null;
   Object.assign(state, { pc: null, sessionId: null, stream: null, live: false, failedPolls: 0 });
+  ui.showTracking.checked = false;
   endedTarget();
   clearStats();
   setStatus("Disconnected");
@@ -212,7 +238,33 @@ async function stop() {
   }
 }
 
+async function toggleTracking() {
+  const wanted = ui.showTracking.checked;
+  try {
+    await call("PATCH", `/sessions/${state.sessionId}`, { show_tracking: wanted });
+  } catch (error) {
+    ui.showTracking.checked = !wanted;
+    showTrackingNote(error.message, true);
+  }
+}
+
+async function calibrate() {
+  state.calibrating = true;
+  render();
+  try {
+    await call("POST", `/sessions/${state.sessionId}/calibrate`);
+    showTrackingNote("Calibrated: this is now your neutral face.");
+  } catch (error) {
+    showTrackingNote(error.message, true);
+  } finally {
+    state.calibrating = false;
+    render();
+  }
+}
+
 ui.connect.addEventListener("click", startCamera);
+ui.showTracking.addEventListener("change", toggleTracking);
+ui.calibrate.addEventListener("click", calibrate);
 ui.form.addEventListener("submit", goLive);
 ui.form.addEventListener("change", render);
 ui.stop.addEventListener("click", stop);
