@@ -238,17 +238,27 @@ class Tracker:
     ) -> None:
         self._presence["face"].update(detection is not None, now)
         if detection is None:
-            self._raw_face = None
+            self._raw_face = self._last_pose = None
             return
-        f, calibration = self.features, self._calibration
+        calibration = self._calibration
         with _timed(timings, "head_pose"):
             raw_pose = solve_head_pose(detection.landmarks, width, height, self._last_pose)
-        self._last_pose = raw_pose
+        # The last pose seeds the next solve (a continuous answer), but photos are unrelated.
+        self._last_pose = None if self._still_images else raw_pose
         pose = relative_pose(raw_pose, calibration.rotation) if calibration else raw_pose
         with _timed(timings, "expression"):
             shapes, measures = self._solve_expression(detection, raw_pose, width, height)
         self._raw_face = _RawFace(raw_pose.rotation, detection.blendshapes, measures)
+        self._face = self._filtered_face(detection, pose, shapes, faces_seen, now)
 
+    def _filtered_face(
+        self,
+        detection: FaceDetection,
+        pose: HeadPose,
+        shapes: dict[str, float],
+        faces_seen: int,
+        now: float,
+    ) -> FaceTrack:
         filters = self._face_filters
         landmarks = filters("landmarks", detection.landmarks, now)
         yaw, pitch, roll = filters("angles", np.array([pose.yaw, pose.pitch, pose.roll]), now)
@@ -258,7 +268,7 @@ class Tracker:
         blendshapes = dict(zip(names, values.tolist(), strict=True))
         inside = np.all((detection.landmarks[:, :2] >= 0) & (detection.landmarks[:, :2] <= 1), 1)
         low, high = landmarks[:, :2].min(axis=0), landmarks[:, :2].max(axis=0)
-        self._face = FaceTrack(
+        return FaceTrack(
             landmarks=landmarks,
             box=(float(low[0]), float(low[1]), float(high[0]), float(high[1])),
             head_pose=HeadPose(
@@ -269,7 +279,7 @@ class Tracker:
                 rotation_from_angles(yaw, pitch, roll),
             ),
             blendshapes=blendshapes,
-            visemes=visemes_from_blendshapes(blendshapes) if f.expression else {},
+            visemes=visemes_from_blendshapes(blendshapes) if self.features.expression else {},
             confidence=float(inside.mean()),  # a face half out of the frame is half trusted
             faces_seen=faces_seen,
         )
