@@ -43,16 +43,34 @@ def run_track(args: argparse.Namespace) -> int:
         raise ConfigError(f"--input {path}: no such file")
     photo = _read_photo(path)
     tracker = Tracker(features, quality, every_step=True, still_images=photo is not None)
-    frames = iter([(photo, 0.0)]) if photo is not None else _video_frames(path, args.max_frames)
+    if photo is not None:
+        frames, total = iter([(photo, 0.0)]), 1
+    else:
+        frames, total = _video_frames(path, args.max_frames), _frame_count(path, args.max_frames)
+    progress = total > 1 and sys.stderr.isatty()
     try:
         for index, (image, timestamp) in enumerate(frames, start=1):
             frame = tracker.step(image, timestamp)
             print(json.dumps(frame.to_dict(args.landmarks)) if args.json else _summary(frame))
-            if photo is None and sys.stderr.isatty():
-                print(f"\rframe {index}", end="", file=sys.stderr, flush=True)
+            if progress:
+                print(f"\rtracking frame {index}/{total or '?'}", end="", file=sys.stderr)
     finally:
         tracker.close()
+        if progress:
+            print(file=sys.stderr)
     return 0
+
+
+def _frame_count(path: Path, limit: int | None) -> int:
+    """Frames the video declares (0 when it does not say), capped at ``limit``."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            count = container.streams.video[0].frames if container.streams.video else 0
+    except av.FFmpegError:
+        count = 0  # _video_frames says what is wrong
+    return min(count, limit) if limit is not None and count else count
 
 
 def _read_photo(path: Path) -> np.ndarray | None:
