@@ -81,42 +81,67 @@ class FaceMeasures:
     jaw_drop: float  # chin below the mean eye line
     corner_out_left: float  # mouth corner's distance from the midline
     corner_out_right: float
-    corner_lift_left: float  # mouth corner's height above the upper inner lip's centre
+    corner_lift_left: float  # mouth corner's height above the centre of the inner lips
     corner_lift_right: float
     mouth_shift: float  # mouth centre from the midline, + toward the subject's left
     jaw_shift: float  # chin from the midline, + toward the subject's left
 
 
-# MediaPipe's canonical face measured by measure_face (see tests/test_expressions.py): the
-# uncalibrated baseline, so that a typical neutral face reads near 0.
+# Real faces as Face Mesh (refine_landmarks, the CPU graph) reports them, measured with the head
+# rotation of tracking.head_pose: the uncalibrated baseline, so that a relaxed face reads near 0.
+# Derived from the woman of woman_face_thumbs_up_8s.mp4, the astronaut photo and both mirrored
+# (tests/test_expressions_real.py checks the result against MediaPipe's blendshape network), and
+# made left/right symmetric. Eye opening and brows are the mean of the two people's medians;
+# the lower lid, mouth and cheeks come from the woman's frames where the network reads no
+# smile (the astronaut's broad smile raises all three); the iris is where the network reads no
+# gaze (a fit of iris offset against its eyeLookIn/Out and Up/Down). The
+# canonical mesh is no baseline: its lids, lips and chin sit where no tracked face has them
+# (lip gap 0.06, lower lid 0.113, chin 1.35).
 TYPICAL_FACE = FaceMeasures(
-    eye_open_left=0.2364, eye_open_right=0.2364, lower_lid_left=0.1134, lower_lid_right=0.1134,
-    iris_left=None, iris_right=None,
-    brow_inner_left=0.2328, brow_inner_right=0.2328, brow_outer_left=0.1896,
-    brow_outer_right=0.1896, cheek_left=-0.4211, cheek_right=-0.4211, lip_gap=0.0599,
-    jaw_drop=1.3527, corner_out_left=0.2762, corner_out_right=0.2762,
-    corner_lift_left=-0.0392, corner_lift_right=-0.0392, mouth_shift=0.0, jaw_shift=0.0,
+    eye_open_left=0.30, eye_open_right=0.30, lower_lid_left=0.078, lower_lid_right=0.078,
+    # Face Mesh puts a level gaze's iris ~0.17 half-widths above the eye corners' line (the
+    # corners sit low on the eye) and a little outward: read as "looking up", uncorrected.
+    iris_left=(0.04, -0.17), iris_right=(-0.04, -0.17),
+    brow_inner_left=0.237, brow_inner_right=0.237, brow_outer_left=0.183,
+    brow_outer_right=0.183, cheek_left=-0.364, cheek_right=-0.364, lip_gap=0.0,
+    jaw_drop=1.155, corner_out_left=0.286, corner_out_right=0.286,
+    corner_lift_left=-0.010, corner_lift_right=-0.010, mouth_shift=0.0, jaw_shift=0.0,
 )  # fmt: skip
 
-# Where a ramp ends, as a change of the measure from the neutral face (units as in FaceMeasures).
-# Sized for typical full expressions: a wide-open mouth parts the lips by ~1/3 of the eye-corner
-# distance; brows rise ~0.6 cm on a ~9 cm eye-corner distance; the iris travels ~0.4 of half the
-# eye's width to either side, less up and down.
+# Ramps, as a change of the measure from the neutral face (units as in FaceMeasures). Full
+# points are sized for full expressions (a wide-open mouth parts the lips by ~1/3 of the
+# eye-corner distance; brows rise ~0.8 cm on a ~9 cm eye-corner distance; the iris travels ~0.6
+# of half the eye's width for the network's eyeLookIn/Out 1). Dead zones are sized by Face Mesh's
+# own noise on a still face, which is large: over a few seconds of a relaxed face it moves the
+# eye opening by ±15 %, an iris by ±0.05 half-widths sideways and ±0.1 up and down, the inner
+# brows by ±0.02, the chin and the mouth sideways by ±0.05 (all per eye-corner distance unless
+# said). Within those, the geometry cannot tell an expression from noise, so it reads 0.
 _EYE_CLOSED = 0.06  # lid gap / eye width of a closed eye as Face Mesh reports it (never quite 0)
-_EYE_REST = 0.9  # blink starts below 90 % of the neutral opening: lids flutter
-_EYE_WIDE = (1.12, 1.45)  # eyeWide from 112 % to 145 % of the neutral opening
-_SQUINT = (0.85, 0.35)  # lower lid rises from 85 % to 35 % of its neutral drop
-_GAZE_DEAD, _GAZE_SIDE, _GAZE_UP, _GAZE_DOWN = 0.03, 0.38, 0.25, 0.2
-_BROW_DEAD, _BROW_UP, _BROW_DOWN = 0.008, 0.07, 0.04
-_CHEEK_DEAD, _CHEEK_UP = 0.005, 0.035
-_LIP_DEAD, _LIP_OPEN, _LIP_ROUND_OPEN = 0.01, 0.32, 0.1
-# The chin's height varies between faces far more than the lips' gap: uncalibrated, it counts
-# only past a wide margin, so that a long chin does not read as an open jaw.
-_JAW_DEAD_CALIBRATED, _JAW_DEAD_TYPICAL, _JAW_OPEN = 0.02, 0.12, 0.3
-_CORNER_DEAD, _SMILE, _FROWN = 0.008, 0.06, 0.04
-_NARROW_DEAD, _NARROW = 0.015, 0.14  # mouth width (both corners) narrower than neutral
-_STRETCH_DEAD, _STRETCH = 0.01, 0.05  # one corner further out than neutral
-_SHIFT_DEAD, _SHIFT = 0.01, 0.05
+_EYE_REST = 0.8  # blink starts below 80 % of the neutral opening: lids flutter
+_EYE_WIDE = (1.3, 1.7)  # eyeWide from 130 % to 170 % of the neutral opening
+_SQUINT = (0.75, 0.25)  # lower lid rises from 75 % to 25 % of its neutral drop
+_GAZE_DEAD_SIDE, _GAZE_SIDE = 0.04, 0.6
+_GAZE_DEAD_VERTICAL, _GAZE_UP, _GAZE_DOWN = 0.1, 0.4, 0.35
+# Brows sit at different heights on different faces (0.215 and 0.259 on the two measured):
+# uncalibrated, they count only past that margin.
+_BROW_DEAD_CALIBRATED, _BROW_DEAD_TYPICAL, _BROW_UP, _BROW_DOWN = 0.025, 0.045, 0.1, 0.1
+_CHEEK_DEAD, _CHEEK_UP = 0.03, 0.1
+_LIP_DEAD, _LIP_OPEN, _LIP_ROUND_OPEN = 0.02, 0.32, 0.1
+# A broad smile bares the teeth, parting the lips by this much with the jaw shut (the
+# astronaut): lips parted that far by a smile are no open jaw.
+_SMILE_GAP = 0.12
+# The chin's height varies between faces far more than the lips' gap (1.155 on both people
+# measured, 1.35 on the canonical mesh): uncalibrated, it counts only past a wide margin, so
+# that a long chin does not read as an open jaw.
+_JAW_DEAD_CALIBRATED, _JAW_DEAD_TYPICAL, _JAW_OPEN = 0.02, 0.2, 0.3
+# A smile lifts the corners above the line where the lips meet AND pulls them outward; either
+# alone is something else (an open jaw lifts them relative to that line, a stretch pulls them
+# out), so the smile is the geometric mean of the two.
+_SMILE_LIFT_DEAD, _SMILE_LIFT, _SMILE_OUT_DEAD, _SMILE_OUT = 0.0, 0.03, 0.005, 0.065
+_FROWN_DEAD, _FROWN = 0.03, 0.07
+_NARROW_DEAD, _NARROW = 0.06, 0.18  # mouth width (both corners) narrower than neutral
+_STRETCH_DEAD, _STRETCH = 0.04, 0.1  # one corner further out than neutral
+_SHIFT_DEAD, _SHIFT = 0.05, 0.14
 
 
 def measure_face(landmarks: np.ndarray, rotation: np.ndarray) -> FaceMeasures:
@@ -139,8 +164,9 @@ def measure_face(landmarks: np.ndarray, rotation: np.ndarray) -> FaceMeasures:
     width_r = float(np.linalg.norm(head[_EYE_OUTER_R] - head[_EYE_INNER_R]))
     width_l = float(np.linalg.norm(head[_EYE_OUTER_L] - head[_EYE_INNER_L]))
     midline_x = float(head[list(_MIDLINE), 0].mean())
-    # Corners are measured against the upper lip, which an opening jaw does not carry down.
-    upper_lip_y = float(y[_LIP_INNER_UPPER[0]])
+    # Corners are measured against the line where the lips meet: a smile curls them above it
+    # (even when it bares the teeth, lifting the upper lip too), a frown pulls them below it.
+    lips_mid_y = float(y[_LIP_INNER_UPPER[0]] + y[_LIP_INNER_LOWER[0]]) / 2
     corner_r, corner_l = head[_MOUTH_CORNER_R], head[_MOUTH_CORNER_L]
     iris_r, iris_l = _irises(head, eye_mid_r, eye_mid_l, width_r, width_l)
 
@@ -164,8 +190,8 @@ def measure_face(landmarks: np.ndarray, rotation: np.ndarray) -> FaceMeasures:
         jaw_drop=float(y[_CHIN] - (eye_mid_l[1] + eye_mid_r[1]) / 2) / size,
         corner_out_left=float(corner_l[0] - midline_x) / size,
         corner_out_right=float(midline_x - corner_r[0]) / size,
-        corner_lift_left=float(upper_lip_y - corner_l[1]) / size,
-        corner_lift_right=float(upper_lip_y - corner_r[1]) / size,
+        corner_lift_left=float(lips_mid_y - corner_l[1]) / size,
+        corner_lift_right=float(lips_mid_y - corner_r[1]) / size,
         mouth_shift=float((corner_l[0] + corner_r[0]) / 2 - midline_x) / size,
         jaw_shift=float(head[_CHIN, 0] - midline_x) / size,
     )
@@ -219,8 +245,9 @@ def solve_blendshapes(
         values.update(
             dict.fromkeys((n for n in ARKIT_BLENDSHAPES if n not in EYE_BLENDSHAPES), 0.0)
         )
-        values.update(_brows_and_cheeks(measures, base))
-        values.update(_mouth(measures, base, calibrated=neutral is not None))
+        mouth = _mouth(measures, base, calibrated=neutral is not None)
+        values.update(mouth)
+        values.update(_brows_and_cheeks(measures, base, mouth, calibrated=neutral is not None))
     return values
 
 
@@ -235,46 +262,63 @@ def _eye(m: FaceMeasures, base: FaceMeasures, side: str) -> dict[str, float]:
         f"eyeWide{side}": _ramp(opening, rest * _EYE_WIDE[0], rest * _EYE_WIDE[1]),
         f"eyeSquint{side}": _ramp(lower, lower_rest * _SQUINT[0], lower_rest * _SQUINT[1]),
     }
-    iris, iris_rest = getattr(m, f"iris_{key}"), getattr(base, f"iris_{key}") or (0.0, 0.0)
+    # A neutral measured without irises leaves the typical iris as the baseline.
+    iris = getattr(m, f"iris_{key}")
+    iris_rest = getattr(base, f"iris_{key}") or getattr(TYPICAL_FACE, f"iris_{key}")
     # No irises: no gaze, so every eyeLook reads 0.
     dx, dy = (0.0, 0.0) if iris is None else (iris[0] - iris_rest[0], iris[1] - iris_rest[1])
     # +x is toward the subject's left: outward for the left eye, inward (to the nose) for the right.
     outward = dx if side == "Left" else -dx
-    values[f"eyeLookOut{side}"] = _ramp(outward, _GAZE_DEAD, _GAZE_SIDE)
-    values[f"eyeLookIn{side}"] = _ramp(-outward, _GAZE_DEAD, _GAZE_SIDE)
-    values[f"eyeLookUp{side}"] = _ramp(-dy, _GAZE_DEAD, _GAZE_UP)
-    values[f"eyeLookDown{side}"] = _ramp(dy, _GAZE_DEAD, _GAZE_DOWN)
+    values[f"eyeLookOut{side}"] = _ramp(outward, _GAZE_DEAD_SIDE, _GAZE_SIDE)
+    values[f"eyeLookIn{side}"] = _ramp(-outward, _GAZE_DEAD_SIDE, _GAZE_SIDE)
+    values[f"eyeLookUp{side}"] = _ramp(-dy, _GAZE_DEAD_VERTICAL, _GAZE_UP)
+    values[f"eyeLookDown{side}"] = _ramp(dy, _GAZE_DEAD_VERTICAL, _GAZE_DOWN)
     return values
 
 
-def _brows_and_cheeks(m: FaceMeasures, base: FaceMeasures) -> dict[str, float]:
-    """Brow raise/lower and cheek raise."""
+def _brows_and_cheeks(
+    m: FaceMeasures, base: FaceMeasures, mouth: Mapping[str, float], *, calibrated: bool
+) -> dict[str, float]:
+    """Brow raise/lower and cheek raise (``mouth``: this face's mouth values, for the smile)."""
+    dead = _BROW_DEAD_CALIBRATED if calibrated else _BROW_DEAD_TYPICAL
     inner = (m.brow_inner_left + m.brow_inner_right) / 2
     inner_rest = (base.brow_inner_left + base.brow_inner_right) / 2
-    values = {"browInnerUp": _ramp(inner, inner_rest + _BROW_DEAD, inner_rest + _BROW_UP)}
+    values = {"browInnerUp": _ramp(inner, inner_rest + dead, inner_rest + _BROW_UP)}
     for side in ("Left", "Right"):
         key = side.lower()
         brow_in, brow_in_rest = getattr(m, f"brow_inner_{key}"), getattr(base, f"brow_inner_{key}")
         brow_out, out_rest = getattr(m, f"brow_outer_{key}"), getattr(base, f"brow_outer_{key}")
         cheek, cheek_rest = getattr(m, f"cheek_{key}"), getattr(base, f"cheek_{key}")
         # browDown is mostly the inner brow pulled down (the corrugator), so it reads there.
-        values[f"browDown{side}"] = _ramp(
-            brow_in, brow_in_rest - _BROW_DEAD, brow_in_rest - _BROW_DOWN
-        )
-        values[f"browOuterUp{side}"] = _ramp(brow_out, out_rest + _BROW_DEAD, out_rest + _BROW_UP)
-        values[f"cheekSquint{side}"] = _ramp(
-            cheek, cheek_rest + _CHEEK_DEAD, cheek_rest + _CHEEK_UP
-        )
+        values[f"browDown{side}"] = _ramp(brow_in, brow_in_rest - dead, brow_in_rest - _BROW_DOWN)
+        values[f"browOuterUp{side}"] = _ramp(brow_out, out_rest + dead, out_rest + _BROW_UP)
+        # A smile pushes the cheeks up by itself (the astronaut's by 0.07), and the network
+        # reads no cheekSquint in it: cheekSquint is the raise that the smile does not explain.
+        raised = _ramp(cheek, cheek_rest + _CHEEK_DEAD, cheek_rest + _CHEEK_UP)
+        values[f"cheekSquint{side}"] = raised * (1.0 - mouth[f"mouthSmile{side}"])
     return values
 
 
 def _mouth(m: FaceMeasures, base: FaceMeasures, *, calibrated: bool) -> dict[str, float]:
     """Jaw, lips and mouth corners."""
-    lips = _ramp(m.lip_gap, base.lip_gap + _LIP_DEAD, base.lip_gap + _LIP_OPEN)
-    jaw_dead = _JAW_DEAD_CALIBRATED if calibrated else _JAW_DEAD_TYPICAL
-    jaw = _ramp(m.jaw_drop, base.jaw_drop + jaw_dead, base.jaw_drop + jaw_dead + _JAW_OPEN)
     width = m.corner_out_left + m.corner_out_right
     width_rest = base.corner_out_left + base.corner_out_right
+    smiles = {}
+    for side in ("Left", "Right"):
+        key = side.lower()
+        lift, lift_rest = getattr(m, f"corner_lift_{key}"), getattr(base, f"corner_lift_{key}")
+        out, out_rest = getattr(m, f"corner_out_{key}"), getattr(base, f"corner_out_{key}")
+        up = _ramp(lift, lift_rest + _SMILE_LIFT_DEAD, lift_rest + _SMILE_LIFT)
+        # One corner's distance from the nose's line moves with the whole mouth shifting, and
+        # with any head turn the pose leaves behind: half of it is taken from the mouth's width.
+        outward = (out - out_rest + (width - width_rest) / 2) / 2
+        wide = _ramp(outward, _SMILE_OUT_DEAD, _SMILE_OUT)
+        smiles[side] = float(np.sqrt(up * wide))
+    # Lips parted by a smile's bared teeth are no open jaw.
+    smile_gap = _SMILE_GAP * (smiles["Left"] + smiles["Right"]) / 2
+    lips = _ramp(m.lip_gap - smile_gap, base.lip_gap + _LIP_DEAD, base.lip_gap + _LIP_OPEN)
+    jaw_dead = _JAW_DEAD_CALIBRATED if calibrated else _JAW_DEAD_TYPICAL
+    jaw = _ramp(m.jaw_drop, base.jaw_drop + jaw_dead, base.jaw_drop + jaw_dead + _JAW_OPEN)
     narrow = _ramp(width, width_rest - _NARROW_DEAD, width_rest - _NARROW)
     # A narrow mouth with the lips apart is a funnel ("oh"); with them together, a pucker.
     parted = _ramp(m.lip_gap, base.lip_gap + _LIP_DEAD, base.lip_gap + _LIP_ROUND_OPEN)
@@ -297,14 +341,13 @@ def _mouth(m: FaceMeasures, base: FaceMeasures, *, calibrated: bool) -> dict[str
         key = side.lower()
         lift, lift_rest = getattr(m, f"corner_lift_{key}"), getattr(base, f"corner_lift_{key}")
         out, out_rest = getattr(m, f"corner_out_{key}"), getattr(base, f"corner_out_{key}")
-        smile = _ramp(lift, lift_rest + _CORNER_DEAD, lift_rest + _SMILE)
-        values[f"mouthSmile{side}"] = smile
+        values[f"mouthSmile{side}"] = smiles[side]
         # An opening jaw drags the corners down with it: that is no frown.
-        frown = _ramp(lift, lift_rest - _CORNER_DEAD, lift_rest - _FROWN)
+        frown = _ramp(lift, lift_rest - _FROWN_DEAD, lift_rest - _FROWN)
         values[f"mouthFrown{side}"] = frown * (1.0 - lips)
         # A smile also pulls the corners out; stretch is the part that a smile does not explain.
         stretch = _ramp(out, out_rest + _STRETCH_DEAD, out_rest + _STRETCH)
-        values[f"mouthStretch{side}"] = stretch * (1.0 - smile)
+        values[f"mouthStretch{side}"] = stretch * (1.0 - smiles[side])
     return values
 
 
