@@ -15,7 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
+from starlette.exceptions import HTTPException
 
 from config import Settings
 from rtmp import (
@@ -70,7 +71,7 @@ class GoLive(BaseModel):
 class SessionView(BaseModel):
     """What the page shows of a session: ``show_tracking`` draws landmarks on the preview."""
 
-    show_tracking: bool
+    show_tracking: StrictBool  # "yes" or 1 is a mistake, not a wish
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -98,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     for exc_type, (status, code) in ERRORS.items():
         app.add_exception_handler(exc_type, _handler(status, code))
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(HTTPException, _http_handler)
 
     @app.get("/", include_in_schema=False)
     async def studio_page() -> FileResponse:
@@ -188,7 +190,21 @@ def _handler(status: int, code: str):
     return handle
 
 
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+async def _http_handler(request: Request, exc: HTTPException) -> JSONResponse:
+    """Routing errors in the API's own error shape."""
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    message = f"{request.method} {request.url.path}: {str(exc.detail).lower()}"
+    return JSONResponse(error_body(code, message), exc.status_code, headers=exc.headers)
+
+
 async def _validation_handler(_: Request, exc: RequestValidationError) -> JSONResponse:
+    if any(err["type"] == "json_invalid" for err in exc.errors()):
+        return JSONResponse(
+            error_body("invalid_request", "the request body is not valid JSON"), 422
+        )
     problems = "; ".join(
         f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}"
         for err in exc.errors()

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == "track":
-            return run_track(args)
+            return run_track(args, load_settings())
         settings = apply_args(load_settings(), args)
         if args.command == "serve":
             return serve(settings)

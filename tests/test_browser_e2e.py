@@ -146,7 +146,7 @@ def test_page_goes_live_into_nginx_and_shows_the_output(
     )
     live_time = time.monotonic() - started
 
-    assert fps > 20
+    assert fps > 20, fps
     assert page.console_errors == []  # type: ignore[attr-defined]
     probe = ffprobe(nginx.recording(STREAM_KEY))
     assert probe.codecs == {"video": "h264", "audio": "aac"}

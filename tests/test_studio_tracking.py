@@ -76,3 +76,19 @@ async def test_calibrating_with_nobody_in_view_says_so(settings: Settings) -> No
     error = answer.json()["error"]
     assert error["code"] == "no_face_to_calibrate"
     assert "look straight at the camera" in error["message"]
+
+
+async def test_routing_errors_and_bad_bodies_use_the_api_error_shape(settings: Settings) -> None:
+    async with running_studio(settings) as studio:
+        not_json = await studio.api.patch(
+            "/sessions/x", content=b"not json", headers={"content-type": "application/json"}
+        )
+        wrong_method = await studio.api.get("/sessions/x/calibrate")
+        no_route = await studio.api.get("/no/such/thing")
+        unknown = await studio.api.post("/sessions/nope/calibrate")
+    assert not_json.status_code == 422
+    assert not_json.json()["error"]["message"] == "the request body is not valid JSON"
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+    assert no_route.status_code == 404 and no_route.json()["error"]["code"] == "not_found"
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_session"

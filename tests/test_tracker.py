@@ -89,6 +89,9 @@ def test_a_lost_face_is_held_then_eases_to_neutral_and_comes_back_without_a_jump
     def frame(t: float):
         return at[round(round(t * FPS) / FPS, 3)]
 
+    first = frames[0].face  # nothing was shown before: the first sighting shows at once
+    assert first.state == "tracked" and first.head_pose.yaw == pytest.approx(25, abs=1)
+    assert first.confidence == 1.0
     settled = frame(0.96).face
     assert settled.state == "tracked" and settled.head_pose.yaw == pytest.approx(25, abs=1)
     held = frame(1.2).face  # lost 0.2 s ago: nothing changes yet

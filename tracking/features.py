@@ -29,15 +29,19 @@ class Features:
 
     @classmethod
     def parse(cls, text: str) -> Features:
-        """``"face,body,hand"`` → those on, the rest off; ``"all"`` → everything."""
+        """``"face,body,hand"`` → those on, the rest off; ``"all"``; ``"none"``."""
         names = {part.strip().lower() for part in text.split(",") if part.strip()}
+        if not names:
+            raise FeatureError("no tracking features given: name some, or 'all' or 'none'")
         if names == {"all"}:
             return cls()
+        if names == {"none"}:
+            return cls(**dict.fromkeys(FEATURE_NAMES, False))
         unknown = names - set(FEATURE_NAMES)
         if unknown:
             raise FeatureError(
                 f"unknown tracking feature(s) {', '.join(sorted(unknown))}: "
-                f"choose from {', '.join(FEATURE_NAMES)} or 'all'"
+                f"choose from {', '.join(FEATURE_NAMES)}, or 'all' or 'none'"
             )
         return cls(**{name: name in names for name in FEATURE_NAMES})
 

@@ -3,7 +3,8 @@
 One weight per part (face, body, each hand) in [0, 1] scales what the avatar receives from the
 part's neutral. Losing a part keeps the weight for ``hold_s`` (a blink of occlusion changes
 nothing), then lowers it to 0 over ``ease_s``. Finding the part again raises the weight from
-wherever it was over ``reacquire_s``, so the avatar glides back instead of jumping.
+wherever it was over ``reacquire_s``, so the avatar glides back instead of jumping. The very
+first sighting shows at once: there is no earlier value of the streamer's to glide from.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ class Presence:
     _seen: bool = False
     _since: float = 0.0  # when ``_seen`` last changed
     _from: float = 0.0  # the weight at that moment
+    _ever_seen: bool = False
 
     def update(self, seen: bool, now: float) -> None:
         """Record whether the part was found in a frame captured at ``now``."""
         if seen != self._seen:
-            self._from = self.weight(now)
+            self._from = self.weight(now) if self._ever_seen else 1.0
             self._seen = seen
             self._since = now
+            self._ever_seen = self._ever_seen or seen
 
     def weight(self, now: float) -> float:
         """How much of the part's last value to show (0 = neutral)."""

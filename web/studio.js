@@ -17,7 +17,9 @@ const ui = {
 const state = {
   pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null,
   target: null, failedPolls: 0, calibrating: false,
-  changes: 0, // Go live / Stop presses: a stats reply asked for before one is stale
+  trackingOff: false, // the server tracks nothing for this session
+  toggling: false, // a Show tracking change is on its way: the server's answer is stale
+  changes: 0, // Go live, Stop, Show tracking presses: a stats reply asked for before is stale
 };
 
 const recording = () => ui.form.kind.value === "record";
@@ -47,8 +49,8 @@ function render() {
   for (const hint of document.querySelectorAll("[data-when-off]")) hint.hidden = connected;
   for (const input of ui.form.querySelectorAll("input")) input.disabled = state.live || state.busy;
   ui.rtmpFields.hidden = recording();
-  ui.showTracking.disabled = !connected;
-  ui.calibrate.disabled = !connected || state.calibrating;
+  ui.showTracking.disabled = !connected || state.trackingOff || state.toggling;
+  ui.calibrate.disabled = !connected || state.trackingOff || state.calibrating;
 }
 
 function setStat(name, text) {
@@ -71,10 +73,16 @@ function showTrackingNote(text, bad = false) {
 const PART_NAMES = { face: "face", body: "body", left_hand: "left hand", right_hand: "right hand" };
 
 function showTrackingStats(t) {
+  if (state.trackingOff !== !t) {
+    state.trackingOff = !t;
+    showTrackingNote(t ? "" : "Tracking is off in this studio (VIDA_TRACKING_FEATURES).");
+    render();
+  }
   if (!t) {
     setStat("tracking_fps", "off");
     return;
   }
+  if (!state.toggling) ui.showTracking.checked = t.shown; // another tab or the API may change it
   const ms = (stage) => (t.stages_ms[stage] ? `${Math.round(t.stages_ms[stage].p50)}` : "–");
   setStat("tracking_fps", `${t.fps} fps`);
   setStat("tracking_found", t.found.map((part) => PART_NAMES[part] ?? part).join(", ") || "nothing");
@@ -141,7 +149,9 @@ function disconnected(message) {
   stopTracks(state.stream);
   ui.camera.srcObject = null;
   ui.preview.srcObject = null;
-  Object.assign(state, { pc: null, sessionId: null, stream: null, live: false, failedPolls: 0 });
+  Object.assign(state, {
+    pc: null, sessionId: null, stream: null, live: false, failedPolls: 0, trackingOff: false,
+  });
   ui.showTracking.checked = false;
   endedTarget();
   clearStats();
@@ -240,11 +250,17 @@ async function stop() {
 
 async function toggleTracking() {
   const wanted = ui.showTracking.checked;
+  state.toggling = true;
+  state.changes += 1; // a stats reply asked for before this holds the old value
+  render();
   try {
     await call("PATCH", `/sessions/${state.sessionId}`, { show_tracking: wanted });
   } catch (error) {
     ui.showTracking.checked = !wanted;
     showTrackingNote(error.message, true);
+  } finally {
+    state.toggling = false;
+    render();
   }
 }
 
