@@ -186,3 +186,11 @@ def test_a_changed_face_model_bundle_is_refused(monkeypatch, tmp_path) -> None:
         monkeypatch.undo()
         face_model.face_landmarker_bundle.cache_clear()
     assert len(face_model.face_landmarker_bundle()) == 3_758_596  # the real one loads again
+
+
+def test_a_crop_around_a_face_stays_inside_the_picture() -> None:
+    from tracking.mediapipe_backend import crop_around
+
+    assert crop_around((0.4, 0.4, 0.5, 0.5), 1000, 500) == (340, 115, 560, 335)  # 220 px
+    x0, y0, x1, y1 = crop_around((-0.2, -0.1, 0.02, 0.05), 640, 480)  # mostly out, top left
+    assert (x0, y0) == (0, 0) and 0 < x1 < 640 and 0 < y1 < 480

@@ -30,6 +30,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 MAX_FACES = 2  # two, so that a second face can be told apart from the streamer's
 CROP_SCALE = 2.2  # a crop around a small face spans this many face boxes: room to move
+MIN_CROP = 24  # pixels; smaller crops hold nothing a landmark model can use
 
 
 def crop_around(
@@ -120,6 +121,8 @@ class MediaPipeBackend:
         """Faces found in a crop, with landmarks mapped back to the whole image."""
         x0, y0, x1, y1 = crop
         height, width = image.shape[:2]
+        if min(x1 - x0, y1 - y0) < MIN_CROP:  # a face almost wholly out of the picture
+            return []
         faces = self._faces(np.ascontiguousarray(image[y0:y1, x0:x1]), timestamp_ms)
         # Normalised to the crop → normalised to the image; z follows x's scale.
         scale = np.array([(x1 - x0) / width, (y1 - y0) / height, (x1 - x0) / width])

@@ -49,13 +49,6 @@ class Calibration:
     measures: FaceMeasures | None  # the geometric solver's neutral measurements
 
 
-@dataclass(frozen=True)
-class _RawFace:
-    rotation: np.ndarray
-    blendshapes: dict[str, float] | None
-    measures: FaceMeasures | None
-
-
 def choose_face(faces: list[FaceDetection]) -> FaceDetection | None:
     """The streamer's face among several: the largest, discounted by distance from centre."""
 
@@ -127,7 +120,8 @@ class Tracker:
         self._pending: tuple[Features, TrackingQuality] | None = None
         self._pending_calibration: Calibration | None = None
         self._calibration: Calibration | None = None
-        self._raw_face: _RawFace | None = None
+        # The newest face, unfiltered: what calibrate() would take.
+        self._raw_face: Calibration | None = None
         self._setup(features, quality)
 
     def _setup(self, features: Features, quality: TrackingQuality) -> None:
@@ -158,14 +152,8 @@ class Tracker:
             raise CalibrationError(
                 "no face in view: look straight at the camera with a relaxed face and try again"
             )
-        calibration = Calibration(raw.rotation, raw.blendshapes, raw.measures)
-        self._pending_calibration = calibration
-        return calibration
-
-    @property
-    def calibrated(self) -> bool:
-        """A neutral face has been captured."""
-        return self._calibration is not None or self._pending_calibration is not None
+        self._pending_calibration = raw
+        return raw
 
     def close(self) -> None:
         """Release the backend's models."""
@@ -185,20 +173,7 @@ class Tracker:
         height, width = (0, 0) if image is None or image.ndim < 2 else image.shape[:2]
         f = self.features
         if rgb is not None:
-            stamp_ms = int(timestamp_s * 1000)
-            if f.needs_face:
-                with _timed(timings, "face"):
-                    faces = self._backend.detect_faces(rgb, stamp_ms)
-                self._update_face(
-                    choose_face(faces), len(faces), width, height, timestamp_s, timings
-                )
-            wanted = (["body"] if f.body else []) + (["hands"] if f.needs_hands else [])
-            for stage in self._schedule.pick(wanted, timestamp_s):
-                with _timed(timings, stage):
-                    if stage == "body":
-                        self._update_body(self._backend.detect_body(rgb, stamp_ms), timestamp_s)
-                    else:
-                        self._update_hands(self._backend.detect_hands(rgb, stamp_ms), timestamp_s)
+            self._detect(rgb, width, height, timestamp_s, timings)
         else:
             for presence in self._presence.values():
                 presence.update(False, timestamp_s)
@@ -215,6 +190,23 @@ class Tracker:
             calibrated=self._calibration is not None,
             problem=problem,
         )
+
+    def _detect(
+        self, rgb: np.ndarray, width: int, height: int, now: float, timings: dict[str, float]
+    ) -> None:
+        """Run the face tracker and the scheduled costly trackers on one good image."""
+        f, stamp_ms = self.features, int(now * 1000)
+        if f.needs_face:
+            with _timed(timings, "face"):
+                faces = self._backend.detect_faces(rgb, stamp_ms)
+            self._update_face(choose_face(faces), len(faces), width, height, now, timings)
+        wanted = (["body"] if f.body else []) + (["hands"] if f.needs_hands else [])
+        for stage in self._schedule.pick(wanted, now):
+            with _timed(timings, stage):
+                if stage == "body":
+                    self._update_body(self._backend.detect_body(rgb, stamp_ms), now)
+                else:
+                    self._update_hands(self._backend.detect_hands(rgb, stamp_ms), now)
 
     def _apply_pending(self) -> None:
         if self._pending is not None:
@@ -248,7 +240,7 @@ class Tracker:
         pose = relative_pose(raw_pose, calibration.rotation) if calibration else raw_pose
         with _timed(timings, "expression"):
             shapes, measures = self._solve_expression(detection, raw_pose, width, height)
-        self._raw_face = _RawFace(raw_pose.rotation, detection.blendshapes, measures)
+        self._raw_face = Calibration(raw_pose.rotation, detection.blendshapes, measures)
         self._face = self._filtered_face(detection, pose, shapes, faces_seen, now)
 
     def _filtered_face(
