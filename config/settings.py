@@ -35,6 +35,7 @@ class Settings:
     tls_cert: Path | None
     tls_key: Path | None
     data_dir: Path
+    database_url: str  # empty: SQLite in data_dir
     width: int
     height: int
     fps: int
@@ -56,6 +57,11 @@ class Settings:
     def recordings_dir(self) -> Path:
         """Folder that "record to file" writes into."""
         return self.data_dir / "recordings"
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL of the control plane's database."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'vida.db'}"
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (CLI flags win over the environment)."""
@@ -80,6 +86,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         tls_cert=tls_cert,
         tls_key=tls_key,
         data_dir=Path(str(raw["data_dir"])).expanduser(),
+        database_url=_database_url(str(raw["database_url"])),
         width=width,
         height=height,
         fps=_int_in(raw, "fps", 1, MAX_FPS),
@@ -126,6 +133,16 @@ def _int_in(raw: Mapping[str, Any], key: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(f"{key} must be between {low} and {high}, got {value}")
     return value
+
+
+def _database_url(text: str) -> str:
+    text = text.strip()
+    if text and not text.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+        raise ConfigError(
+            "database_url must be empty (SQLite in data_dir), sqlite:///PATH or "
+            "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
+        )
+    return text
 
 
 def _tracking_features(text: str) -> tuple[str, ...]:

@@ -2,14 +2,15 @@
 # Installs everything VIDA needs on a fresh Debian machine (run as root, or with sudo present):
 #   scripts/setup.sh run    Debian packages for the studio, then .venv with VIDA
 #   scripts/setup.sh test   the above plus the real parts the tests drive: nginx with the RTMP
-#                           module, ffmpeg/ffprobe, Chromium, openssl, iproute2
+#                           module, ffmpeg/ffprobe, Chromium, openssl, iproute2, PostgreSQL
 # It is idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode="${1:-run}"
 run_packages=(python3-venv)
-test_packages=(ffmpeg nginx libnginx-mod-rtmp libnginx-mod-stream chromium openssl iproute2 fonts-dejavu-core)
+test_packages=(ffmpeg nginx libnginx-mod-rtmp libnginx-mod-stream chromium openssl iproute2 fonts-dejavu-core
+  postgresql)
 packages=("${run_packages[@]}")
 [ "$mode" = test ] && packages+=("${test_packages[@]}")
 

@@ -19,6 +19,12 @@ from pydantic import BaseModel, Field, StrictBool
 from starlette.exceptions import HTTPException
 
 from config import Settings
+from control.accounts import AccountError, EmailTaken, NotAuthenticated, RateLimited
+from control.api import control_router
+from control.clock import utcnow
+from control.db import Database
+from control.migrate import upgrade
+from control.plans import PlanError
 from rtmp import (
     Destination,
     DestinationFailed,
@@ -46,6 +52,10 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     MediaNotConnected: (409, "webrtc_not_connected"),
     PipelineClosed: (409, "session_closed"),
     CalibrationError: (409, "no_face_to_calibrate"),
+    NotAuthenticated: (401, "not_signed_in"),
+    EmailTaken: (409, "email_taken"),
+    AccountError: (422, "invalid_account"),
+    PlanError: (422, "unknown_plan"),
     InvalidDestination: (422, "invalid_destination"),
     DestinationFailed: (502, "destination_failed"),
     StudioFull: (503, "studio_full"),
@@ -83,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     """Build the studio app for ``settings``."""
     registry = SessionRegistry(settings)
     limit_host_addresses(settings.ice_host_addresses)
+    database = open_database(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -90,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         sweeper.cancel()
         await registry.close_all("server shutting down")
+        database.close()
 
     app = FastAPI(title="VIDA studio", version="0.1.0", lifespan=lifespan)
     app.state.registry = registry
@@ -98,8 +110,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     for exc_type, (status, code) in ERRORS.items():
         app.add_exception_handler(exc_type, _handler(status, code))
+    app.add_exception_handler(RateLimited, _rate_limited_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(HTTPException, _http_handler)
+
+    app.include_router(control_router(database, utcnow), prefix=API)
 
     @app.get("/", include_in_schema=False)
     async def studio_page() -> FileResponse:
@@ -173,6 +188,14 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def open_database(settings: Settings) -> Database:
+    """The control plane's database, created or migrated to the newest schema first."""
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database)
+    return Database(settings.database)
+
+
 def _destination(body: GoLive, settings: Settings, session_id: str) -> Destination:
     if body.kind == "record":
         settings.recordings_dir.mkdir(parents=True, exist_ok=True)
@@ -188,6 +211,12 @@ def _handler(status: int, code: str):
         return JSONResponse(error_body(code, str(exc)), status_code=status)
 
     return handle
+
+
+async def _rate_limited_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    headers = {"Retry-After": str(exc.retry_after_s)}
+    return JSONResponse(error_body("rate_limited", str(exc)), 429, headers=headers)
 
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}

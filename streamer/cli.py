@@ -14,6 +14,7 @@ from importlib.metadata import version
 from config import ConfigError, Settings, load_settings
 from config.settings import parse_resolution
 from rtmp import DestinationFailed, InvalidDestination, parse_output
+from streamer.control_commands import add_control_parsers, run_control
 from streamer.pipeline import CameraSilent, StreamPipeline
 from streamer.session import pipeline_settings
 from streamer.track_command import add_track_parser, run_track
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--loop", action="store_true", help="loop the input until --duration")
     _add_output_args(stream)
     add_track_parser(commands)
+    add_control_parsers(commands)
     return parser
 
 
@@ -76,11 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("aioice", "aiortc", "libav"):
+    for noisy in ("aioice", "aiortc", "libav", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == "track":
             return run_track(args, load_settings())
+        if args.command in ("db", "admin"):
+            return run_control(args, load_settings())
         settings = apply_args(load_settings(), args)
         if args.command == "serve":
             return serve(settings)

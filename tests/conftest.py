@@ -1,9 +1,10 @@
-"""Shared fixtures: a real nginx-rtmp server and test settings."""
+"""Shared fixtures: a real nginx-rtmp server, a real PostgreSQL, and test settings."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from config import Settings, load_settings
 from tests.support.media import SHARED_ASSETS
 from tests.support.nginx import NginxRtmp, start_nginx
+from tests.support.postgres import PostgresServer, start_postgres
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -26,6 +28,30 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NginxRtmp]:
     server = start_nginx(tmp_path_factory.mktemp("nginx"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster on 127.0.0.1 for the whole run; its server log is copied
+    into the session's ``postgres0`` temp folder when it stops."""
+    server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLAlchemy URL of a fresh, empty database: a SQLite file in ``tmp_path``, or a new
+    database on the session's PostgreSQL (started only when a postgresql test runs), dropped
+    after the test even if connections to it are still open."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/vida.db"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = f"vida_test_{uuid.uuid4().hex[:16]}"
+    url = server.create_database(name)
+    yield url
+    server.drop_database(name)
 
 
 @pytest.fixture

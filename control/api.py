@@ -1,0 +1,117 @@
+"""The control plane's HTTP API: accounts, plans and minutes (``/api/v1``).
+
+No ``from __future__ import annotations`` here: FastAPI reads the dependency annotations of
+the routes defined inside ``control_router``, and those must be real objects, not strings.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from control.accounts import Account, authenticate, create_user, sign_in, sign_out
+from control.accounts import NotAuthenticated as NotAuthenticated
+from control.db import Database
+from control.minutes import balance
+from control.plans import catalogue
+from control.subscriptions import current_plan
+
+SESSION_COOKIE = "vida_session"
+
+
+class Credentials(BaseModel):
+    """E-mail address and password, for signing up or in."""
+
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024, repr=False)
+
+
+def bearer_or_cookie(request: Request) -> str | None:
+    """The session token: ``Authorization: Bearer …`` (API clients) or the page's cookie."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def control_router(db: Database, clock: Callable[[], datetime]) -> APIRouter:
+    """Routes for accounts, plans and minutes over ``db``; ``clock`` gives naive UTC now."""
+    router = APIRouter()
+
+    def current_account(request: Request) -> Account:
+        token = bearer_or_cookie(request)
+        if token is None:
+            raise NotAuthenticated("sign in first")
+        return authenticate(db, token, clock())
+
+    Signed = Annotated[Account, Depends(current_account)]
+
+    def start_session(response: Response, request: Request, token: str) -> None:
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            max_age=30 * 24 * 3600,
+        )
+
+    @router.post("/auth/signup", status_code=201)
+    async def signup(body: Credentials, request: Request, response: Response) -> dict[str, Any]:
+        """Create an account on the free plan and sign it in."""
+        account = create_user(db, body.email, body.password, clock())
+        token = sign_in(db, account.email, body.password, _address(request), clock())
+        start_session(response, request, token)
+        return {"user": _user(account), "token": token}
+
+    @router.post("/auth/login")
+    async def login(body: Credentials, request: Request, response: Response) -> dict[str, Any]:
+        """Sign in; the token also comes back as an http-only cookie for the page."""
+        token = sign_in(db, body.email, body.password, _address(request), clock())
+        account = authenticate(db, token, clock())
+        start_session(response, request, token)
+        return {"user": _user(account), "token": token}
+
+    @router.post("/auth/logout", status_code=204)
+    async def logout(request: Request, response: Response) -> None:
+        """End this session (the token stops working everywhere)."""
+        token = bearer_or_cookie(request)
+        if token is not None:
+            sign_out(db, token)
+        response.delete_cookie(SESSION_COOKIE)
+
+    @router.get("/me")
+    async def me(account: Signed) -> dict[str, Any]:
+        """Who is signed in, their plan and their minutes."""
+        now = clock()
+        with db.read() as session:
+            plan = current_plan(session, account.id, now)
+            left = balance(session, account.id, now)
+        return {
+            "user": _user(account),
+            "plan": plan.to_dict(),
+            "minutes": {
+                "weekly_allowance_s": left.weekly_allowance_s,
+                "weekly_used_s": left.weekly_used_s,
+                "addon_left_s": left.addon_left_s,
+                "remaining_s": left.remaining_s,
+                "resets_at": left.resets_at.isoformat() + "Z",
+            },
+        }
+
+    @router.get("/plans")
+    async def plans() -> dict[str, Any]:
+        """The plan catalogue, every limit, from free to goat."""
+        return {"plans": [p.to_dict() for p in catalogue().values()]}
+
+    return router
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _user(account: Account) -> dict[str, Any]:
+    return {"id": account.id, "email": account.email, "role": account.role}

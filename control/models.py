@@ -1,0 +1,140 @@
+"""The control plane's tables (SQLAlchemy 2). Changes go through an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Every time is UTC. SQLite keeps no zone: columns are naive UTC datetimes everywhere, so both
+# databases compare them the same way (``control.clock.utcnow`` makes them).
+Time = DateTime(timezone=False)
+
+
+class Base(DeclarativeBase):
+    """Metadata of every table."""
+
+
+class User(Base):
+    """An account. ``blocked`` stops sign-in and streaming at once."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="user")  # user | admin
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(Time)
+
+
+class AuthToken(Base):
+    """A signed-in session: only the token's SHA-256 is stored, never the token."""
+
+    __tablename__ = "auth_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(Time)
+    expires_at: Mapped[datetime] = mapped_column(Time)
+
+
+class AuthFailure(Base):
+    """A failed sign-in, kept for a while to rate-limit by address and by account."""
+
+    __tablename__ = "auth_failures"
+    __table_args__ = (Index("ix_auth_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))  # "ip:…" or "account:…"
+    at: Mapped[datetime] = mapped_column(Time)
+
+
+class Subscription(Base):
+    """A user's plan over time; the newest active one is the plan in force."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    plan: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(Time)
+    ends_at: Mapped[datetime | None] = mapped_column(Time, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|cancelled|ended
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AddOn(Base):
+    """Bought on top of a plan: extra stream minutes (a pool, used after the week's
+    allowance) or extra avatar slots. Each expires on its own."""
+
+    __tablename__ = "addons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # extra_minutes | extra_avatars
+    quantity: Mapped[int] = mapped_column(Integer)  # minutes, or avatar slots
+    used_s: Mapped[int] = mapped_column(BigInteger, default=0)  # seconds used (minutes only)
+    created_at: Mapped[datetime] = mapped_column(Time)
+    expires_at: Mapped[datetime] = mapped_column(Time)
+
+
+class Suspension(Base):
+    """A time-limited ban from streaming (levels 1–7; level 7 never ends)."""
+
+    __tablename__ = "suspensions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(Time)
+    ends_at: Mapped[datetime | None] = mapped_column(Time, nullable=True)  # None: permanent
+    lifted_at: Mapped[datetime | None] = mapped_column(Time, nullable=True)
+
+
+class StreamSession(Base):
+    """One live stream. A worker renews its lease with every minute debit; a stream whose
+    lease ran out (its worker died) is ended by the next look at the user's streams."""
+
+    __tablename__ = "stream_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    worker: Mapped[str] = mapped_column(String(128))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    destinations: Mapped[str] = mapped_column(Text, default="")  # display names, never keys
+    started_at: Mapped[datetime] = mapped_column(Time)
+    lease_expires_at: Mapped[datetime] = mapped_column(Time)
+    ended_at: Mapped[datetime | None] = mapped_column(Time, nullable=True)
+    seconds: Mapped[int] = mapped_column(BigInteger, default=0)  # charged so far
+    end_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class UsageDebit(Base):
+    """The ledger: one row per charged tick. (session, tick) is unique, so a retried tick
+    is never charged twice."""
+
+    __tablename__ = "usage_debits"
+    __table_args__ = (UniqueConstraint("stream_session_id", "tick"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    stream_session_id: Mapped[str] = mapped_column(ForeignKey("stream_sessions.id"))
+    tick: Mapped[int] = mapped_column(Integer)
+    week_start: Mapped[datetime] = mapped_column(Time, index=True)
+    weekly_s: Mapped[int] = mapped_column(Integer)  # taken from the week's allowance
+    addon_s: Mapped[int] = mapped_column(Integer)  # taken from extra-minute add-ons
+    at: Mapped[datetime] = mapped_column(Time)

@@ -1,0 +1,150 @@
+"""Starting and ending streams under the plan's limits, across every worker process."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from control.db import Database
+from control.minutes import LEASE, balance, lock_user
+from control.models import StreamSession, Suspension
+from control.plans import Plan
+from control.subscriptions import current_plan
+
+
+class StreamRefused(PermissionError):
+    """The user may not start a stream now; ``code`` says why, for the page."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class StreamGrant:
+    """Permission to stream: the stream's id and what the plan allows it."""
+
+    stream_id: str
+    width: int
+    height: int
+    remaining_s: int
+    plan: Plan
+    notice: str | None  # e.g. the resolution was lowered to the plan's maximum
+
+
+def active_suspension(session: Session, user_id: int, now: datetime) -> Suspension | None:
+    """The suspension in force, if any (ended or lifted ones have lapsed by themselves)."""
+    return session.scalars(
+        select(Suspension)
+        .where(
+            Suspension.user_id == user_id,
+            Suspension.starts_at <= now,
+            Suspension.lifted_at.is_(None),
+            or_(Suspension.ends_at.is_(None), Suspension.ends_at > now),
+        )
+        .order_by(Suspension.ends_at.desc())
+        .limit(1)
+    ).first()
+
+
+def end_expired(session: Session, user_id: int, now: datetime) -> int:
+    """End the user's streams whose worker stopped renewing the lease; how many ended.
+
+    They keep exactly what was charged tick by tick: the time they actually streamed.
+    """
+    expired = session.scalars(
+        select(StreamSession).where(
+            StreamSession.user_id == user_id,
+            StreamSession.ended_at.is_(None),
+            StreamSession.lease_expires_at <= now,
+        )
+    ).all()
+    for stream in expired:
+        stream.ended_at, stream.end_reason = stream.lease_expires_at, "lease_expired"
+    return len(expired)
+
+
+def authorize_start(
+    db: Database,
+    user_id: int,
+    width: int,
+    height: int,
+    destinations: list[str],
+    worker: str,
+    now: datetime,
+) -> StreamGrant:
+    """Check every rule in one transaction and record the new stream, or refuse it."""
+    with db.write() as session:
+        user = lock_user(session, user_id)
+        if user.blocked:
+            raise StreamRefused("blocked", "this account is blocked: contact support")
+        suspension = active_suspension(session, user_id, now)
+        if suspension is not None:
+            until = (
+                "for good"
+                if suspension.ends_at is None
+                else f"until {suspension.ends_at:%Y-%m-%d %H:%M} UTC"
+            )
+            raise StreamRefused("suspended", f"this account is suspended {until}")
+        plan = current_plan(session, user_id, now)
+        left = balance(session, user_id, now)
+        if left.remaining_s <= 0:
+            raise StreamRefused(
+                "no_minutes",
+                f"no stream minutes left this week: they reset {left.resets_at:%A %Y-%m-%d} "
+                "00:00 UTC, or add minutes",
+            )
+        end_expired(session, user_id, now)
+        live = session.scalar(
+            select(func.count())
+            .select_from(StreamSession)
+            .where(StreamSession.user_id == user_id, StreamSession.ended_at.is_(None))
+        )
+        if live >= plan.max_concurrent_streams:
+            raise StreamRefused(
+                "too_many_streams",
+                f"the {plan.name} plan streams {plan.max_concurrent_streams} at a time: "
+                "stop another stream first",
+            )
+        size, notice = clamp_resolution(width, height, plan)
+        stream = StreamSession(
+            id=secrets.token_hex(12),
+            user_id=user_id,
+            worker=worker,
+            width=size[0],
+            height=size[1],
+            destinations=", ".join(destinations),
+            started_at=now,
+            lease_expires_at=now + LEASE,
+            seconds=0,
+        )
+        session.add(stream)
+        return StreamGrant(stream.id, size[0], size[1], left.remaining_s, plan, notice)
+
+
+def clamp_resolution(width: int, height: int, plan: Plan) -> tuple[tuple[int, int], str | None]:
+    """The size to stream at, and a notice when the plan lowered it."""
+    max_width, max_height = plan.max_size
+    if width <= max_width and height <= max_height:
+        return (width, height), None
+    scale = min(max_width / width, max_height / height)
+    size = (int(width * scale) // 2 * 2, int(height * scale) // 2 * 2)
+    return size, (
+        f"the {plan.name} plan streams up to {plan.max_resolution}: "
+        f"{width}x{height} lowered to {size[0]}x{size[1]}"
+    )
+
+
+def end_stream(db: Database, stream_id: str, reason: str, now: datetime) -> StreamSession:
+    """Record that a stream ended and why (a second call changes nothing)."""
+    with db.write() as session:
+        stream = session.get(StreamSession, stream_id)
+        if stream is None:
+            raise LookupError(f"no stream {stream_id!r}")
+        if stream.ended_at is None:
+            stream.ended_at, stream.end_reason = now, reason
+        return stream

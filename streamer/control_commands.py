@@ -1,0 +1,85 @@
+"""``vida db`` and ``vida admin``: the control plane from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from config import ConfigError, Settings
+
+PASSWORD_VARIABLE = "VIDA_ADMIN_PASSWORD"
+
+
+def add_control_parsers(commands: argparse._SubParsersAction) -> None:
+    """Register ``vida db upgrade``, ``vida admin create-user`` and ``vida admin set-plan``."""
+    db = commands.add_parser("db", help="the database (VIDA_DATABASE_URL, default SQLite)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="create or migrate the database to the newest schema")
+
+    admin = commands.add_parser("admin", help="accounts and plans, for operators")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    create = admin_commands.add_parser(
+        "create-user",
+        help="create an account",
+        description=f"The password is asked for, or read from ${PASSWORD_VARIABLE}.",
+    )
+    create.add_argument("email")
+    create.add_argument("--role", choices=("user", "admin"), default="user")
+    create.add_argument("--plan", default="free", help="free, reply_guy, spartan, zeus or goat")
+    set_plan = admin_commands.add_parser("set-plan", help="move an account to another plan")
+    set_plan.add_argument("email")
+    set_plan.add_argument("plan", help="free, reply_guy, spartan, zeus or goat")
+
+
+def run_control(args: argparse.Namespace, settings: Settings) -> int:
+    """Run a ``vida db`` or ``vida admin`` command."""
+    from control.accounts import AccountError, create_user, find_user
+    from control.clock import utcnow
+    from control.db import Database
+    from control.migrate import upgrade
+    from control.plans import PlanError
+    from control.subscriptions import set_plan
+
+    url = settings.database
+    if settings.database_url == "":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(url)
+    if args.command == "db":
+        print(f"database is at the newest schema: {_display(url)}", file=sys.stderr)
+        return 0
+    db = Database(url)
+    try:
+        if args.admin_command == "create-user":
+            account = create_user(db, args.email, _password(), utcnow(), args.role, args.plan)
+            print(f"created {account.email} ({account.role}, plan {args.plan})", file=sys.stderr)
+        else:
+            account = find_user(db, args.email)
+            with db.write() as session:
+                plan = set_plan(session, account.id, args.plan, utcnow())
+            print(f"{account.email} is on {plan.name} from now on", file=sys.stderr)
+        return 0
+    except (AccountError, PlanError, LookupError) as exc:
+        raise ConfigError(str(exc).strip("'\"")) from None
+    finally:
+        db.close()
+
+
+def _password() -> str:
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise ConfigError(f"set {PASSWORD_VARIABLE}, or run this on a terminal to be asked")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise ConfigError("the two passwords differ")
+    return first
+
+
+def _display(url: str) -> str:
+    """The URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

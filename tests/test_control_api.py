@@ -1,0 +1,94 @@
+"""Accounts and plans over the studio's real HTTP API (SQLite under the data directory)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from config import Settings
+from tests.support.studio import running_studio
+
+PASSWORD = "correct horse battery"
+
+
+async def test_sign_up_then_the_cookie_and_the_bearer_token_both_sign_in(
+    settings: Settings,
+) -> None:
+    async with running_studio(settings) as studio:
+        signup = await studio.api.post(
+            "/auth/signup", json={"email": "New@Example.com", "password": PASSWORD}
+        )
+        assert signup.status_code == 201, signup.text
+        token = signup.json()["token"]
+        cookie = signup.headers["set-cookie"]
+        assert "vida_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+        me = await studio.api.get("/me")  # the client kept the cookie, as a browser does
+        assert me.status_code == 200, me.text
+        body = me.json()
+        assert body["user"]["email"] == "new@example.com" and body["user"]["role"] == "user"
+        assert body["plan"]["id"] == "free" and body["plan"]["weekly_stream_minutes"] == 15
+        assert body["minutes"]["remaining_s"] == 15 * 60
+        assert body["minutes"]["resets_at"].endswith("T00:00:00Z")
+
+        async with httpx.AsyncClient(base_url=studio.base_url) as api_client:
+            assert (await api_client.get("/me")).status_code == 401
+            bearer = {"Authorization": f"Bearer {token}"}
+            assert (await api_client.get("/me", headers=bearer)).status_code == 200
+            assert (await api_client.post("/auth/logout", headers=bearer)).status_code == 204
+            gone = await api_client.get("/me", headers=bearer)
+            assert gone.status_code == 401 and gone.json()["error"]["code"] == "not_signed_in"
+
+        again = await studio.api.post(
+            "/auth/signup", json={"email": "new@example.com", "password": PASSWORD}
+        )
+        assert again.status_code == 409 and again.json()["error"]["code"] == "email_taken"
+        weak = await studio.api.post(
+            "/auth/signup", json={"email": "weak@example.com", "password": "short"}
+        )
+        assert weak.status_code == 422 and "at least 10 characters" in weak.text
+
+
+async def test_wrong_passwords_get_401_then_429_with_retry_after(settings: Settings) -> None:
+    async with running_studio(settings) as studio:
+        await studio.api.post("/auth/signup", json={"email": "a@example.com", "password": PASSWORD})
+        wrong = {"email": "a@example.com", "password": "not the password"}
+        for _ in range(5):
+            answer = await studio.api.post("/auth/login", json=wrong)
+            assert answer.status_code == 401
+            assert answer.json()["error"]["message"] == "wrong e-mail address or password"
+        limited = await studio.api.post(
+            "/auth/login", json={"email": "a@example.com", "password": PASSWORD}
+        )
+        assert limited.status_code == 429
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert 0 < int(limited.headers["retry-after"]) <= 900
+
+
+async def test_the_plan_catalogue_is_public_and_complete(settings: Settings) -> None:
+    async with running_studio(settings) as studio:
+        plans = (await studio.api.get("/plans")).json()["plans"]
+    assert [p["id"] for p in plans] == ["free", "reply_guy", "spartan", "zeus", "goat"]
+    free = plans[0]
+    assert (free["weekly_stream_minutes"], free["max_avatars"], free["price_usd"]) == (15, 1, 0)
+    for limit in ("weekly_stream_minutes", "max_avatars", "max_concurrent_streams", "max_bones"):
+        values = [p[limit] for p in plans]
+        assert values == sorted(values), limit  # limits rise with the price
+    assert plans[-1]["white_label"] and not free["white_label"]
+
+
+@pytest.mark.parametrize("bad", ["plans.toml missing a field", "an unknown plan"])
+def test_a_broken_catalogue_is_refused_with_what_is_wrong(bad: str) -> None:
+    from importlib import resources
+
+    from control.plans import PlanError, parse_catalogue
+
+    text = resources.files("config").joinpath("plans.toml").read_text("utf-8")
+    if bad.startswith("plans.toml"):
+        text = text.replace("white_label = true\n", "", 1)
+        match = r"plan 'goat': missing \['white_label'\]"
+    else:
+        text += '\n[plans.platinum]\nname = "P"\n'
+        match = "plan 'platinum': missing"
+    with pytest.raises(PlanError, match=match):
+        parse_catalogue(text)
