@@ -18,3 +18,4 @@ bench:
 	.venv/bin/python -m benchmarks.rtmp_path --write benchmarks/RESULTS.md
 	.venv/bin/python -m benchmarks.sessions --write benchmarks/RESULTS.md
 	.venv/bin/python -m benchmarks.tracking --write benchmarks/RESULTS.md
+	.venv/bin/python -m benchmarks.control --write benchmarks/RESULTS.md

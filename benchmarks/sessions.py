@@ -41,6 +41,7 @@ async def run(count: int, seconds: float, resolution: str) -> list[tuple[float, 
                 "-m",
                 "tests.support.page_process",
                 studio.base_url,
+                studio.token,
                 stdout=asyncio.subprocess.PIPE,
             )
             for _ in range(count)
@@ -53,7 +54,7 @@ async def run(count: int, seconds: float, resolution: str) -> list[tuple[float, 
                 )
                 live.raise_for_status()
             await asyncio.sleep(3.0)  # past start-up
-            lives = [studio.registry.get(i).pipeline.live for i in ids]
+            lives = [studio.registry.find(i).pipeline.live for i in ids]
             before = [live.frames_out.total for live in lives]
             started = time.monotonic()
             await asyncio.sleep(seconds)

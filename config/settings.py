@@ -36,6 +36,7 @@ class Settings:
     tls_key: Path | None
     data_dir: Path
     database_url: str  # empty: SQLite in data_dir
+    minute_tick_s: float
     width: int
     height: int
     fps: int
@@ -87,6 +88,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         tls_key=tls_key,
         data_dir=Path(str(raw["data_dir"])).expanduser(),
         database_url=_database_url(str(raw["database_url"])),
+        minute_tick_s=_float_in(raw, "minute_tick_s", 0.1, 30.0),
         width=width,
         height=height,
         fps=_int_in(raw, "fps", 1, MAX_FPS),

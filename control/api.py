@@ -36,17 +36,37 @@ def bearer_or_cookie(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def control_router(db: Database, clock: Callable[[], datetime]) -> APIRouter:
-    """Routes for accounts, plans and minutes over ``db``; ``clock`` gives naive UTC now."""
-    router = APIRouter()
+class AccountGate:
+    """Finds the signed-in account of a request (``NotAuthenticated`` when there is none).
 
-    def current_account(request: Request) -> Account:
+    The app keeps one in ``app.state.account_gate``; routes ask for ``SignedIn``.
+    """
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db, self.clock = db, clock
+
+    def __call__(self, request: Request) -> Account:
         token = bearer_or_cookie(request)
         if token is None:
             raise NotAuthenticated("sign in first")
-        return authenticate(db, token, clock())
+        return authenticate(self.db, token, self.clock())
 
-    Signed = Annotated[Account, Depends(current_account)]
+
+def signed_in_account(request: Request) -> Account:
+    """The dependency behind ``SignedIn``."""
+    gate: AccountGate = request.app.state.account_gate
+    return gate(request)
+
+
+SignedIn = Annotated[Account, Depends(signed_in_account)]
+
+
+def control_router(db: Database, clock: Callable[[], datetime]) -> APIRouter:
+    """Routes for accounts, plans and minutes over ``db``; ``clock`` gives naive UTC now.
+
+    The app must set ``app.state.account_gate`` (an ``AccountGate`` over the same ``db``).
+    """
+    router = APIRouter()
 
     def start_session(response: Response, request: Request, token: str) -> None:
         response.set_cookie(
@@ -83,8 +103,20 @@ def control_router(db: Database, clock: Callable[[], datetime]) -> APIRouter:
         response.delete_cookie(SESSION_COOKIE)
 
     @router.get("/me")
-    async def me(account: Signed) -> dict[str, Any]:
-        """Who is signed in, their plan and their minutes."""
+    async def me(account: SignedIn) -> dict[str, Any]:
+        """Who is signed in, their plan and their minutes (401 when nobody is)."""
+        return describe(account)
+
+    @router.get("/auth/session")
+    async def current_session(request: Request) -> dict[str, Any]:
+        """Like ``/me``, but answers ``{"user": null}`` rather than 401 when signed out: the
+        page asks this on every load, and being signed out is not an error there."""
+        try:
+            return describe(request.app.state.account_gate(request))
+        except NotAuthenticated:
+            return {"user": None}
+
+    def describe(account: Account) -> dict[str, Any]:
         now = clock()
         with db.read() as session:
             plan = current_plan(session, account.id, now)

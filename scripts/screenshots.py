@@ -3,7 +3,7 @@
     .venv/bin/python scripts/screenshots.py [OUT_DIR]
 
 Runs a real studio and Debian Chromium with the fake webcam of the tests, goes live to a
-local recording, and saves what a streamer sees before connecting and while live.
+local recording, and saves what a streamer sees before signing in and while live.
 """
 
 from __future__ import annotations
@@ -32,7 +32,14 @@ def main() -> int:
     port = free_port()
     env = os.environ | {"VIDA_PORT": str(port), "VIDA_DATA_DIR": str(work / "data")}
     env["VIDA_ICE_HOST_ADDRESSES"] = "127.0.0.1"
-    studio = subprocess.Popen([Path(sys.executable).parent / "vida", "serve"], env=env)
+    vida = Path(sys.executable).parent / "vida"
+    password = "correct horse battery"
+    subprocess.run(
+        [vida, "admin", "create-user", "streamer@example.com", "--plan", "spartan"],
+        env=env | {"VIDA_ADMIN_PASSWORD": password},
+        check=True,
+    )
+    studio = subprocess.Popen([vida, "serve"], env=env)
     try:
         wait_for_port(port, timeout=30)
         with sync_playwright() as playwright:
@@ -49,7 +56,11 @@ def main() -> int:
             for name, (width, height) in SIZES.items():
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(f"http://127.0.0.1:{port}/")
+                expect(page.get_by_role("button", name="Sign in")).to_be_visible()
                 page.screenshot(path=out / f"studio-start-{name}.png", full_page=True)
+                page.get_by_label("E-mail address").fill("streamer@example.com")
+                page.get_by_label("Password").fill(password)
+                page.get_by_role("button", name="Sign in").click()
                 page.get_by_role("button", name="Start camera").click()
                 expect(page.locator('[data-stat="tracking_found"]')).to_contain_text(
                     "face", timeout=20_000

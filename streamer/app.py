@@ -20,11 +20,13 @@ from starlette.exceptions import HTTPException
 
 from config import Settings
 from control.accounts import AccountError, EmailTaken, NotAuthenticated, RateLimited
-from control.api import control_router
+from control.api import AccountGate, SignedIn, control_router
 from control.clock import utcnow
 from control.db import Database
 from control.migrate import upgrade
 from control.plans import PlanError
+from control.streams import StreamRefused
+from control.subscriptions import current_plan
 from rtmp import (
     Destination,
     DestinationFailed,
@@ -36,7 +38,13 @@ from rtmp import (
 from streamer.ice import limit_host_addresses
 from streamer.pipeline import AlreadyLive, CameraSilent, PipelineClosed
 from streamer.sdp import MAX_SDP_BYTES, InvalidOffer
-from streamer.session import MediaNotConnected, SessionNotFound, SessionRegistry, StudioFull
+from streamer.session import (
+    MediaNotConnected,
+    Owner,
+    SessionNotFound,
+    SessionRegistry,
+    StudioFull,
+)
 from tracking.tracker import CalibrationError
 
 log = logging.getLogger(__name__)
@@ -91,9 +99,9 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the studio app for ``settings``."""
-    registry = SessionRegistry(settings)
     limit_host_addresses(settings.ice_host_addresses)
     database = open_database(settings)
+    registry = SessionRegistry(settings, database)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -111,9 +119,11 @@ def create_app(settings: Settings) -> FastAPI:
     for exc_type, (status, code) in ERRORS.items():
         app.add_exception_handler(exc_type, _handler(status, code))
     app.add_exception_handler(RateLimited, _rate_limited_handler)
+    app.add_exception_handler(StreamRefused, _stream_refused_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(HTTPException, _http_handler)
 
+    app.state.account_gate = AccountGate(database, utcnow)
     app.include_router(control_router(database, utcnow), prefix=API)
 
     @app.get("/", include_in_schema=False)
@@ -136,20 +146,33 @@ def create_app(settings: Settings) -> FastAPI:
         return {"ok": True, "sessions": len(registry)}
 
     @app.post(f"{API}/sessions", status_code=201)
-    async def create_session(offer: Offer) -> dict[str, str]:
-        """Start a session from the page's offer; the answer carries every ICE candidate."""
-        session = registry.create()
+    async def create_session(offer: Offer, account: SignedIn) -> dict[str, object]:
+        """Start a session from the page's offer; the answer carries every ICE candidate.
+
+        The output size and what is tracked follow the account's plan.
+        """
+        with database.read() as db:
+            plan = current_plan(db, account.id, utcnow())
+        session = registry.create(Owner(account, plan))
         try:
             answer = await session.accept_offer(offer.sdp, offer.type)
         except BaseException:
             await registry.close(session.id, "invalid offer")
             raise
-        return {"session_id": session.id, "sdp": answer, "type": "answer"}
+        s = session.pipeline.settings
+        return {
+            "session_id": session.id,
+            "sdp": answer,
+            "type": "answer",
+            "plan": plan.id,
+            "output": {"width": s.width, "height": s.height, "fps": s.fps},
+            "tracking": s.tracking.features.names() if s.tracking else [],
+        }
 
     @app.post(f"{API}/sessions/{{session_id}}/live")
-    async def go_live(session_id: str, body: GoLive) -> dict[str, object]:
+    async def go_live(session_id: str, body: GoLive, account: SignedIn) -> dict[str, object]:
         """Go live to the destination; fails within seconds if it does not accept the stream."""
-        session = registry.get(session_id)
+        session = registry.get(session_id, account)
         destination = _destination(body, settings, session_id)
         try:
             return await session.go_live(destination)
@@ -158,32 +181,34 @@ def create_app(settings: Settings) -> FastAPI:
             raise
 
     @app.post(f"{API}/sessions/{{session_id}}/stop")
-    async def stop_live(session_id: str) -> dict[str, object]:
+    async def stop_live(session_id: str, account: SignedIn) -> dict[str, object]:
         """Stop streaming; the trailer is written before this returns."""
-        return await registry.get(session_id).stop_live()
+        return await registry.get(session_id, account).stop_live()
 
     @app.patch(f"{API}/sessions/{{session_id}}")
-    async def change_view(session_id: str, body: SessionView) -> dict[str, object]:
+    async def change_view(
+        session_id: str, body: SessionView, account: SignedIn
+    ) -> dict[str, object]:
         """Turn the tracking view (landmarks over the preview; never in the stream) on or off."""
-        pipeline = registry.get(session_id).pipeline
+        pipeline = registry.get(session_id, account).pipeline
         pipeline.show_tracking = body.show_tracking
         return {"show_tracking": pipeline.show_tracking}
 
     @app.post(f"{API}/sessions/{{session_id}}/calibrate")
-    async def calibrate(session_id: str) -> dict[str, object]:
+    async def calibrate(session_id: str, account: SignedIn) -> dict[str, object]:
         """Take the face in view now as the streamer's neutral face and head orientation."""
-        registry.get(session_id).pipeline.calibrate()
+        registry.get(session_id, account).pipeline.calibrate()
         return {"calibrated": True}
 
     @app.get(f"{API}/sessions/{{session_id}}/stats")
-    async def stats(session_id: str) -> dict[str, object]:
+    async def stats(session_id: str, account: SignedIn) -> dict[str, object]:
         """Live numbers: fps, bit rate, dropped frames, latency, destination states."""
-        return registry.get(session_id).stats()
+        return registry.get(session_id, account).stats()
 
     @app.delete(f"{API}/sessions/{{session_id}}", status_code=204)
-    async def close_session(session_id: str) -> None:
+    async def close_session(session_id: str, account: SignedIn) -> None:
         """Close the session (the page calls this when it goes away)."""
-        await registry.close(session_id, "closed by the page")
+        await registry.close(session_id, "closed by the page", account)
 
     return app
 
@@ -217,6 +242,11 @@ async def _rate_limited_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimited)
     headers = {"Retry-After": str(exc.retry_after_s)}
     return JSONResponse(error_body("rate_limited", str(exc)), 429, headers=headers)
+
+
+async def _stream_refused_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StreamRefused)
+    return JSONResponse(error_body(exc.code, str(exc)), 403)
 
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
-from dataclasses import asdict
+import socket
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,9 +15,15 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from config import Settings
+from control.accounts import Account
+from control.clock import utcnow
+from control.db import Database
+from control.plans import Plan
+from control.streams import authorize_start, clamp_resolution, end_stream
 from rtmp import Destination
 from streamer.ice import ice_configuration
-from streamer.pipeline import CameraSilent, PipelineSettings, StreamPipeline
+from streamer.minute_meter import MinuteMeter
+from streamer.pipeline import AlreadyLive, CameraSilent, PipelineSettings, StreamPipeline
 from streamer.sdp import InvalidOffer, add_start_bitrate, check_offer
 from streamer.tracking_worker import TrackingSettings
 from tracking.features import Features, TrackingQuality
@@ -47,11 +55,21 @@ NOT_CONNECTED_ADVICE = (
 )
 
 
-def pipeline_settings(settings: Settings, audio_lag_s: float = 0.0) -> PipelineSettings:
-    """The per-stream settings taken from the studio configuration."""
+WORKER = f"{socket.gethostname()}:{os.getpid()}"  # names this process in stream leases
+
+
+def pipeline_settings(
+    settings: Settings, audio_lag_s: float = 0.0, plan: Plan | None = None
+) -> PipelineSettings:
+    """The per-stream settings: the studio's configuration, within ``plan``'s limits."""
+    (width, height), _ = (
+        clamp_resolution(settings.width, settings.height, plan)
+        if plan is not None
+        else ((settings.width, settings.height), None)
+    )
     return PipelineSettings(
-        width=settings.width,
-        height=settings.height,
+        width=width,
+        height=height,
         fps=settings.fps,
         preview_width=settings.preview_width,
         x264_preset=settings.x264_preset,
@@ -59,32 +77,60 @@ def pipeline_settings(settings: Settings, audio_lag_s: float = 0.0) -> PipelineS
         connect_timeout_s=settings.connect_timeout_s,
         audio_lag_s=audio_lag_s,
         rtmp_retry_delays_s=settings.rtmp_retry_delays_s,
-        tracking=tracking_settings(settings),
+        tracking=tracking_settings(settings, plan),
     )
 
 
-def tracking_settings(settings: Settings) -> TrackingSettings | None:
-    """What every stream tracks (None when ``tracking_features`` is "none")."""
-    if not settings.tracking_features:
+def tracking_settings(settings: Settings, plan: Plan | None = None) -> TrackingSettings | None:
+    """What a stream tracks: the plan's features the studio allows, at the plan's quality.
+
+    None when nothing is left to track (``tracking_features`` "none", or a plan without any).
+    """
+    names = [
+        name
+        for name in settings.tracking_features
+        if plan is None or name in plan.tracking_features
+    ]
+    if not names:
         return None
-    return TrackingSettings(
-        features=Features.parse(",".join(settings.tracking_features)),
-        quality=TrackingQuality(
+    if plan is None:
+        triple = (
             settings.tracking_precision,
             settings.tracking_smoothness,
             settings.tracking_responsiveness,
-        ),
+        )
+    else:
+        triple = (
+            plan.tracking_precision,
+            plan.animation_smoothness,
+            plan.animation_responsiveness,
+        )
+    return TrackingSettings(
+        features=Features.parse(",".join(names)),
+        quality=TrackingQuality(*triple),
         max_width=settings.tracking_width,
     )
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who a session streams for: their account and the plan in force when it opened."""
+
+    account: Account
+    plan: Plan
 
 
 class StudioSession:
     """A page's peer connection and its stream pipeline."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, owner: Owner, db: Database) -> None:
         self.id = secrets.token_urlsafe(12)
         self.settings = settings
-        self.pipeline = StreamPipeline(pipeline_settings(settings, WEBRTC_AUDIO_LAG_S))
+        self.owner = owner
+        self._db = db
+        self.meter: MinuteMeter | None = None
+        self._meter_task: asyncio.Task[None] | None = None
+        self.pipeline = StreamPipeline(pipeline_settings(settings, WEBRTC_AUDIO_LAG_S, owner.plan))
         self.pc = RTCPeerConnection(ice_configuration(settings.ice_servers))
         self.closed = asyncio.Event()
         self.end_reason: str | None = None
@@ -106,25 +152,64 @@ class StudioSession:
         return add_start_bitrate(self.pc.localDescription.sdp, START_BITRATE_KBPS)
 
     async def go_live(self, destination: Destination) -> dict[str, Any]:
-        """Start streaming to ``destination``; raises when it fails to accept the stream."""
+        """Start streaming to ``destination``, if the plan allows it now (``StreamRefused``);
+        raises when the destination does not accept the stream."""
         async with self._live_lock:
             self.last_error = None
+            if self.pipeline.live is not None:
+                raise AlreadyLive("this session is already live; stop it first")
+            s = self.pipeline.settings
+            grant = await asyncio.to_thread(
+                authorize_start,
+                self._db,
+                self.owner.account.id,
+                s.width,
+                s.height,
+                [destination.display],
+                WORKER,
+                utcnow(),
+            )
             try:
                 live = await self.pipeline.go_live([destination])
             except CameraSilent:
+                await asyncio.to_thread(end_stream, self._db, grant.stream_id, "failed", utcnow())
                 if self.pc.connectionState != "connected":
                     state = self.pc.connectionState
                     raise MediaNotConnected(NOT_CONNECTED_ADVICE.format(state=state)) from None
                 raise
+            except BaseException:
+                await asyncio.to_thread(end_stream, self._db, grant.stream_id, "failed", utcnow())
+                raise
+            tick = self.settings.minute_tick_s
+            self.meter = MinuteMeter(self._db, grant.stream_id, grant.remaining_s, tick, utcnow)
+            self._meter_task = asyncio.create_task(self._run_meter(self.meter))
         log.info("session %s live to %s", self.id, destination.display)
-        return {"live": True, "destinations": [asdict(d) for d in live.destinations()]}
+        return {
+            "live": True,
+            "destinations": [asdict(d) for d in live.destinations()],
+            "minutes_left_s": grant.remaining_s,
+        }
 
-    async def stop_live(self) -> dict[str, Any]:
+    async def stop_live(self, reason: str = "stopped") -> dict[str, Any]:
         """Stop streaming (the preview keeps running); returns the seconds streamed."""
         async with self._live_lock:
             seconds = await self.pipeline.stop_live()
-        log.info("session %s stopped after %.1f s", self.id, seconds)
+            meter, self.meter = self.meter, None
+            if self._meter_task is not None and self._meter_task is not asyncio.current_task():
+                self._meter_task.cancel()
+            if meter is not None:
+                await meter.finish(reason)
+        log.info("session %s stopped after %.1f s (%s)", self.id, seconds, reason)
         return {"live": False, "streamed_seconds": round(seconds, 2)}
+
+    async def _run_meter(self, meter: MinuteMeter) -> None:
+        await meter.run()
+        if meter is self.meter:  # minutes ran out while still live
+            self.last_error = (
+                "your stream minutes ran out, so the stream ended. They reset on Monday "
+                "00:00 UTC, or add minutes to go on"
+            )
+            await self.stop_live("minutes_exhausted")
 
     async def watch(self) -> None:
         """Ends the stream when every destination failed, so the page sees why."""
@@ -133,7 +218,7 @@ class StudioSession:
             self.last_error = "; ".join(
                 f"{d.name}: {d.error}" for d in live.destinations() if d.error
             )
-            await self.stop_live()
+            await self.stop_live("destinations_failed")
 
     def stats(self) -> dict[str, Any]:
         """The page's live numbers."""
@@ -142,6 +227,11 @@ class StudioSession:
         if silent and self.pc.connectionState != "connected":
             # Without a connection the camera cannot be blamed: say what is wrong.
             stats["warnings"] = [NOT_CONNECTED_ADVICE.format(state=self.pc.connectionState)]
+        meter = self.meter
+        if meter is not None:
+            stats["minutes_left_s"] = round(meter.left_s())
+            if (warning := meter.warning()) is not None:
+                stats["warnings"].append(warning)
         return stats | {
             "session_id": self.id,
             "connection": self.pc.connectionState,
@@ -157,6 +247,7 @@ class StudioSession:
         self.closed.set()
         self.end_reason = reason
         try:
+            await self.stop_live("session_closed")
             await self.pipeline.close()
         finally:
             await self.pc.close()
@@ -177,36 +268,48 @@ class StudioSession:
 class SessionRegistry:
     """Every open session of this process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
+        self.db = db
         self._sessions: dict[str, StudioSession] = {}
 
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def create(self) -> StudioSession:
+    def create(self, owner: Owner) -> StudioSession:
         """A new session (not yet connected); refused when the studio is at capacity."""
         self._forget_closed()
         if len(self._sessions) >= self.settings.max_sessions:
             raise StudioFull(
                 f"the studio is full ({self.settings.max_sessions} sessions); try again later"
             )
-        session = StudioSession(self.settings)
+        session = StudioSession(self.settings, owner, self.db)
         self._sessions[session.id] = session
         return session
 
-    def get(self, session_id: str) -> StudioSession:
-        """The open session with this id."""
+    def find(self, session_id: str) -> StudioSession:
+        """The open session with this id, whoever's it is (operators and tests)."""
         session = self._sessions.get(session_id)
         if session is None or session.closed.is_set():
             raise SessionNotFound(f"no open session {session_id!r} (it ended or never existed)")
         return session
 
-    async def close(self, session_id: str, reason: str) -> None:
-        """Close and forget one session."""
-        session = self._sessions.pop(session_id, None)
-        if session is None:
+    def get(self, session_id: str, account: Account) -> StudioSession:
+        """The open session with this id, if it is ``account``'s.
+
+        Someone else's session is "not found" too: its existence is not theirs to learn.
+        """
+        session = self.find(session_id)
+        if session.owner.account.id != account.id:
             raise SessionNotFound(f"no open session {session_id!r} (it ended or never existed)")
+        return session
+
+    async def close(self, session_id: str, reason: str, account: Account | None = None) -> None:
+        """Close and forget one session (only ``account``'s, when given)."""
+        session = self._sessions.get(session_id)
+        if session is None or (account is not None and session.owner.account.id != account.id):
+            raise SessionNotFound(f"no open session {session_id!r} (it ended or never existed)")
+        del self._sessions[session_id]
         await session.close(reason)
 
     async def sweep(self) -> None:

@@ -52,3 +52,19 @@ def test_tracking_benchmark_writes_its_section(tmp_path: Path) -> None:
     assert "| face only (face,eye,expression) | 640x480 |" in text
     assert "| off | " in text and "| on (all features) | " in text
     assert "| face | " in text  # a stage time from the live tracking thread
+
+
+def test_control_benchmark_writes_its_section(tmp_path: Path) -> None:
+    from benchmarks.control import main as control_main
+
+    report = tmp_path / "results.md"
+    args = ["--seconds", "0.2", "--processes", "2", "--threads", "2", "--history", "500"]
+    assert control_main([*args, "--write", str(report)]) == 0
+    text = report.read_text()
+    assert "<!-- control -->" in text and "<!-- /control -->" in text
+    for database in ("SQLite", "PostgreSQL"):
+        assert f"| {database} | debit, one user | 1 thread | " in text
+        assert f"| {database} | debit, different users | 2 processes × 2 threads | " in text
+        assert f"| {database} | debit, one user (4 streams) | 2 processes × 2 threads | " in text
+        assert f"| {database} | start + end, different users | 2 processes × 2 threads | " in text
+    assert "Errors:" not in text  # nothing failed, not even a busy SQLite

@@ -25,6 +25,8 @@ from tests.support.nginx import NginxRtmp, free_port, start_nginx, wait_for_port
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 STREAM_KEY = "browser_SENTINEL_4c1a"
+STREAMER = "streamer@example.com"  # on the goat plan: streams for hours, several at once
+PASSWORD = "correct horse battery"
 
 
 @dataclass
@@ -49,6 +51,13 @@ def studio_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioP
         "VIDA_RTMP_RETRY_DELAYS_S": "0.3,0.3",
         "VIDA_MAX_SESSIONS": "16",  # tabs of earlier tests may still be closing
     }
+    vida = Path(sys.executable).parent / "vida"
+    subprocess.run(
+        [vida, "admin", "create-user", STREAMER, "--plan", "goat"],
+        env=env | {"VIDA_ADMIN_PASSWORD": PASSWORD},
+        check=True,
+        capture_output=True,
+    )
     log = root / "studio.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -100,10 +109,19 @@ def page(fake_webcam: Path, tmp_path: Path) -> Iterator[Page]:
         browser.close()
 
 
+def sign_in(page: Page, email: str = STREAMER, password: str = PASSWORD) -> None:
+    """Fill the sign-in form, as a streamer does."""
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#who")).to_have_text(email)
+
+
 def open_studio(page: Page, studio: StudioProcess) -> None:
-    """Open the page and connect the camera, as a streamer starts."""
+    """Open the page, sign in and connect the camera, as a streamer starts."""
     if page.url != studio.url:
         page.goto(studio.url)
+    sign_in(page)  # every test's browser starts without cookies: signed out
     page.get_by_role("button", name="Start camera").click()
     expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
 
@@ -264,3 +282,26 @@ def test_tracking_view_and_calibration_from_the_page(
     page.get_by_label("Show tracking on the preview").uncheck()
     page.wait_for_function(f"({CYAN_PIXELS_JS})() < {before + 20}", timeout=10_000)
     assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_a_new_streamer_signs_up_and_sees_the_free_plan(
+    page: Page, studio_process: StudioProcess
+) -> None:
+    page.goto(studio_process.url)
+    expect(page.get_by_role("button", name="Start camera")).to_be_disabled()
+    page.get_by_label("E-mail address").fill("newcomer@example.com")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_have_text("Choose a password of at least 10 characters")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#who")).to_have_text("newcomer@example.com")
+    expect(page.locator("#plan-name")).to_have_text("Free plan")
+    expect(page.locator("#minutes-left")).to_contain_text("15 min of streaming left")
+    expect(page.get_by_role("button", name="Start camera")).to_be_enabled()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.get_by_label("E-mail address").fill("newcomer@example.com")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong e-mail address or password")

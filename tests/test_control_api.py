@@ -23,6 +23,8 @@ async def test_sign_up_then_the_cookie_and_the_bearer_token_both_sign_in(
         cookie = signup.headers["set-cookie"]
         assert "vida_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
 
+        session = await studio.api.get("/auth/session")
+        assert session.json()["user"]["email"] == "new@example.com"
         me = await studio.api.get("/me")  # the client kept the cookie, as a browser does
         assert me.status_code == 200, me.text
         body = me.json()
@@ -33,6 +35,8 @@ async def test_sign_up_then_the_cookie_and_the_bearer_token_both_sign_in(
 
         async with httpx.AsyncClient(base_url=studio.base_url) as api_client:
             assert (await api_client.get("/me")).status_code == 401
+            # The page's question: signed out is an answer, not an error.
+            assert (await api_client.get("/auth/session")).json() == {"user": None}
             bearer = {"Authorization": f"Bearer {token}"}
             assert (await api_client.get("/me", headers=bearer)).status_code == 200
             assert (await api_client.post("/auth/logout", headers=bearer)).status_code == 204

@@ -135,7 +135,7 @@ async def test_bad_destinations_are_refused_before_anything_starts(
             response = await studio.api.post(url, json=body)
             assert response.status_code == code, body
             assert response.json()["error"]["message"]
-        assert studio.registry.get(page.session_id).pipeline.live is None
+        assert studio.registry.find(page.session_id).pipeline.live is None
         await page.close()
 
 
@@ -299,7 +299,7 @@ async def test_a_page_that_vanishes_mid_stream_is_cleaned_up(
     threads_before, children_before = vida_threads(), child_processes()
     async with running_studio(settings) as studio:
         page = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.support.page_process", studio.base_url,
+            sys.executable, "-m", "tests.support.page_process", studio.base_url, studio.token,
             stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         session_id = (await page.stdout.readline()).decode().strip()

@@ -13,10 +13,13 @@ const ui = {
   streamKey: $("stream-key"), goLive: $("go-live"), stop: $("stop"), error: $("error"),
   badge: $("live-badge"), stats: $("stats"), warnings: $("warnings"), target: $("target"),
   showTracking: $("show-tracking"), calibrate: $("calibrate"), trackingNote: $("tracking-note"),
+  signIn: $("sign-in"), signedIn: $("signed-in"), who: $("who"), planName: $("plan-name"),
+  minutesLeft: $("minutes-left"), signOut: $("sign-out"),
 };
 const state = {
   pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null,
   target: null, failedPolls: 0, calibrating: false,
+  account: undefined, // undefined: not asked yet; null: signed out; else GET /me
   trackingOff: false, // the server tracks nothing for this session
   toggling: false, // a Show tracking change is on its way: the server's answer is stale
   changes: 0, // Go live, Stop, Show tracking presses: a stats reply asked for before is stale
@@ -38,7 +41,15 @@ function showTarget(text) {
 
 function render() {
   const connected = Boolean(state.sessionId);
-  ui.connect.disabled = state.busy || connected;
+  const signedIn = Boolean(state.account);
+  ui.signIn.hidden = state.account !== null;
+  ui.signedIn.hidden = !signedIn;
+  if (signedIn) {
+    ui.who.textContent = state.account.user.email;
+    ui.planName.textContent = `${state.account.plan.name} plan`;
+    ui.minutesLeft.textContent = minutesText(state.account.minutes);
+  }
+  ui.connect.disabled = state.busy || connected || !signedIn;
   ui.connect.textContent = connected ? "Camera connected" : "Start camera";
   ui.goLive.disabled = state.busy || !connected || state.live;
   ui.goLive.textContent = recording() ? "Start recording" : "Go live";
@@ -51,6 +62,51 @@ function render() {
   ui.rtmpFields.hidden = recording();
   ui.showTracking.disabled = !connected || state.trackingOff || state.toggling;
   ui.calibrate.disabled = !connected || state.trackingOff || state.calibrating;
+}
+
+function minutesText(minutes) {
+  const left = Math.floor(minutes.remaining_s / 60);
+  const resets = new Date(minutes.resets_at).toUTCString().slice(0, 11);
+  return `${left} min of streaming left · resets ${resets} 00:00 UTC`;
+}
+
+async function loadAccount() {
+  try {
+    const account = await call("GET", "/auth/session");
+    state.account = account.user ? account : null;
+  } catch (error) {
+    state.account = null;
+    showError(error.message);
+  }
+  render();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const action = event.submitter?.value === "signup" ? "signup" : "login";
+  const body = { email: ui.signIn.email.value, password: ui.signIn.password.value };
+  state.busy = true;
+  showError("");
+  render();
+  try {
+    await call("POST", `/auth/${action}`, body);
+    ui.signIn.password.value = "";
+    await loadAccount();
+    setStatus("Signed in: start the camera");
+  } catch (error) {
+    showError(error.message);
+  } finally {
+    state.busy = false;
+    render();
+  }
+}
+
+async function signOut() {
+  if (state.sessionId) disconnected("");
+  await call("POST", "/auth/logout").catch(() => {});
+  state.account = null;
+  setStatus("Signed out");
+  render();
 }
 
 function setStat(name, text) {
@@ -98,6 +154,7 @@ function showStats(s) {
   setStat("frames_dropped", live(String(s.frames_dropped)));
   setStat("latency", live(`${Math.round(s.latency_ms?.p50)} / ${Math.round(s.latency_ms?.p95)} ms`));
   setStat("live_seconds", live(`${Math.floor(s.live_seconds)} s`));
+  setStat("minutes_left", live(`${Math.floor(s.minutes_left_s / 60)} min ${s.minutes_left_s % 60} s`));
   showTrackingStats(s.tracking);
   ui.warnings.replaceChildren(
     ...s.warnings.map((text) => Object.assign(document.createElement("li"), { textContent: text })),
@@ -115,6 +172,7 @@ function followServer(s) {
     setStatus("Stream ended");
     endedTarget();
     if (s.error) showError(`The stream stopped: ${s.error}`);
+    loadAccount(); // minutes left changed
   }
   render();
 }
@@ -136,6 +194,10 @@ async function refreshStats() {
     followServer(s);
   } catch (error) {
     if (error.code === "unknown_session") return disconnected("The studio ended this session.");
+    if (error.code === "not_signed_in") {
+      state.account = null;
+      return disconnected("You were signed out: sign in again to go on.");
+    }
     if (++state.failedPolls >= SERVER_GONE_AFTER) return disconnected(error.message);
     return;
   }
@@ -240,6 +302,7 @@ async function stop() {
     state.live = false;
     setStatus(`Stopped after ${Math.round(result.streamed_seconds)} s`);
     endedTarget();
+    loadAccount(); // minutes left changed
   } catch (error) {
     showError(error.message);
   } finally {
@@ -278,6 +341,8 @@ async function calibrate() {
   }
 }
 
+ui.signIn.addEventListener("submit", signIn);
+ui.signOut.addEventListener("click", signOut);
 ui.connect.addEventListener("click", startCamera);
 ui.showTracking.addEventListener("change", toggleTracking);
 ui.calibrate.addEventListener("click", calibrate);
@@ -286,3 +351,4 @@ ui.form.addEventListener("change", render);
 ui.stop.addEventListener("click", stop);
 window.addEventListener("pagehide", () => { if (state.sessionId) closeSession(state.sessionId); });
 render();
+loadAccount();

@@ -1,6 +1,6 @@
 """A page in a process of its own, to be killed like a crashed browser or a pulled cable.
 
-    python -m tests.support.page_process API_BASE_URL
+    python -m tests.support.page_process API_BASE_URL TOKEN
 
 Connects a moving picture and a tone to the studio, prints the session id, then streams
 until killed. Being killed sends nothing: no DTLS close, no HTTP request.
@@ -18,9 +18,10 @@ from tests.support.media import PictureTrack, ToneTrack, moving_person_frames
 from tests.support.studio import connect_page
 
 
-async def main(base_url: str) -> None:
+async def main(base_url: str, token: str) -> None:
     limit_host_addresses(["127.0.0.1"])
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as api:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as api:
         page = await connect_page(
             api, PictureTrack(moving_person_frames(640, 360, 30)), ToneTrack()
         )
@@ -29,4 +30,4 @@ async def main(base_url: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

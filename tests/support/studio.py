@@ -16,6 +16,9 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from config import Settings
+from control.accounts import create_user
+from control.clock import utcnow
+from control.db import Database
 from streamer.app import create_app
 from streamer.session import SessionRegistry
 from tests.support.nginx import free_port
@@ -25,9 +28,36 @@ from tests.support.nginx import free_port
 class Studio:
     """A running studio: an HTTP client on its API and its session registry."""
 
-    api: httpx.AsyncClient
+    api: httpx.AsyncClient  # signed in as STREAMER, on the goat plan
     registry: SessionRegistry
     base_url: str
+    token: str
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        """Another client of the API (signed in with ``token`` when given)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.base_url, timeout=30, headers=headers)
+
+
+STREAMER = "streamer@example.com"
+PASSWORD = "correct horse battery"
+
+
+async def sign_up(
+    api: httpx.AsyncClient, email: str, plan: str = "free", settings: Settings | None = None
+) -> str:
+    """Make an account (on ``plan``, through the database when it is not free) and sign the
+    client in with it (cookie); returns the session token."""
+    if plan == "free":
+        answer = await api.post("/auth/signup", json={"email": email, "password": PASSWORD})
+    else:
+        assert settings is not None, "a paid plan is set through the database"
+        db = Database(settings.database)
+        create_user(db, email, PASSWORD, utcnow(), plan=plan)
+        db.close()
+        answer = await api.post("/auth/login", json={"email": email, "password": PASSWORD})
+    answer.raise_for_status()
+    return answer.json()["token"]
 
 
 @asynccontextmanager
@@ -45,7 +75,8 @@ async def running_studio(settings: Settings) -> AsyncIterator[Studio]:
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as api:
-            yield Studio(api, app.state.registry, base)
+            token = await sign_up(api, STREAMER, plan="goat", settings=settings)
+            yield Studio(api, app.state.registry, base, token)
     finally:
         server.should_exit = True
         await task

@@ -1,0 +1,85 @@
+"""Stream minutes while live: charge the control plane tick by tick, end the stream at zero.
+
+Ticks are post-paid: each charges the whole seconds streamed since the last one, so a worker
+that dies owes nothing for time it did not stream (its stream ends by lease, see
+``control.streams``). The last tick is timed to land exactly when the minutes run out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from control.db import Database
+from control.minutes import debit
+from control.streams import end_stream
+
+log = logging.getLogger(__name__)
+WARNINGS_S = (60, 300)  # the page warns at 5 and at 1 minute left
+
+
+class MinuteMeter:
+    """Debits one live stream's minutes; ``exhausted`` is set when none are left."""
+
+    def __init__(
+        self,
+        db: Database,
+        stream_id: str,
+        remaining_s: int,
+        tick_s: float,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db, self.stream_id, self.tick_s, self.clock = db, stream_id, tick_s, clock
+        self.remaining_s = remaining_s  # as of the last debit
+        self.exhausted = asyncio.Event()
+        self._started = time.monotonic()
+        self._charged = 0
+        self._tick = 0
+        self._lock = asyncio.Lock()
+
+    def left_s(self) -> float:
+        """Seconds of streaming left now (the last debit, less what was streamed since)."""
+        uncharged = time.monotonic() - self._started - self._charged
+        return max(0.0, self.remaining_s - uncharged)
+
+    def warning(self) -> str | None:
+        """What the page should say about the minutes, if anything."""
+        left = self.left_s()
+        if left <= WARNINGS_S[0]:
+            return "less than 1 minute of streaming left: the stream ends when it runs out"
+        if left <= WARNINGS_S[1]:
+            return "less than 5 minutes of streaming left this week"
+        return None
+
+    async def run(self) -> None:
+        """Charge every ``tick_s`` until the minutes run out (then set ``exhausted``)."""
+        while self.remaining_s > 0:
+            await asyncio.sleep(min(self.tick_s, self.left_s()))
+            try:
+                await self.charge()
+            except Exception:  # the database may be down for a moment: retry a tick later
+                log.exception("charging stream %s failed; retrying", self.stream_id)
+                await asyncio.sleep(self.tick_s)
+        self.exhausted.set()
+
+    async def charge(self) -> None:
+        """Charge the whole seconds streamed since the last charge."""
+        async with self._lock:
+            streamed = int(time.monotonic() - self._started)
+            seconds = streamed - self._charged
+            if seconds <= 0 and self.remaining_s > 0:
+                return
+            result = await asyncio.to_thread(
+                debit, self.db, self.stream_id, self._tick, max(0, seconds), self.clock()
+            )
+            self._tick += 1
+            self._charged += seconds  # what was asked: time streamed, charged or not
+            self.remaining_s = 0 if result.stream_ended else result.remaining_s
+
+    async def finish(self, reason: str) -> None:
+        """Charge what is left to charge and record the end of the stream."""
+        await self.charge()
+        await asyncio.to_thread(end_stream, self.db, self.stream_id, reason, self.clock())

@@ -1,0 +1,149 @@
+"""The studio behind the control plane: who may stream, for how long, and whose session is whose."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from config import Settings
+from control.accounts import find_user
+from control.clock import utcnow
+from control.db import Database
+from control.minutes import balance, debit
+from control.models import StreamSession, Suspension, User
+from control.streams import end_stream
+from tests.support.control import add_stream
+from tests.support.media import PictureTrack, ToneTrack, ffprobe, moving_person_frames
+from tests.support.studio import connect_page, running_studio, sign_up, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def spend_all_but(settings: Settings, email: str, seconds_left: int) -> None:
+    """Use up a free account's week, bar ``seconds_left``."""
+    db = Database(settings.database)
+    user_id = find_user(db, email).id
+    add_stream(db, user_id, "earlier", utcnow())
+    debit(db, "earlier", 0, 15 * 60 - seconds_left, utcnow())
+    end_stream(db, "earlier", "stopped", utcnow())
+    db.close()
+
+
+async def test_a_stream_ends_cleanly_when_the_minutes_run_out(
+    tmp_path: Path, settings: Settings
+) -> None:
+    settings = settings.replace(minute_tick_s=0.5)
+    async with running_studio(settings) as studio, studio.client() as api:
+        await sign_up(api, "free@example.com")  # the free plan: 15 minutes a week
+        spend_all_but(settings, "free@example.com", 4)
+        page = await connect_page(
+            api, PictureTrack(moving_person_frames(640, 360, 30)), ToneTrack()
+        )
+        live = await api.post(f"/sessions/{page.session_id}/live", json={"kind": "record"})
+        assert live.status_code == 200, live.text
+        assert live.json()["minutes_left_s"] == 4
+        recording = Path(live.json()["destinations"][0]["name"].removeprefix("file "))
+        stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
+        assert any("less than 1 minute" in w for w in stats["warnings"])
+
+        async def ended() -> bool:
+            return not (await api.get(f"/sessions/{page.session_id}/stats")).json()["live"]
+
+        await wait_until(ended, timeout=15)
+        stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
+        assert "minutes ran out" in stats["error"]
+        again = await api.post(f"/sessions/{page.session_id}/live", json={"kind": "record"})
+        assert again.status_code == 403 and again.json()["error"]["code"] == "no_minutes"
+        me = (await api.get("/me")).json()
+        await page.close()
+    assert me["minutes"]["remaining_s"] == 0
+    db = Database(settings.database)
+    with db.read() as session:
+        [stream] = session.scalars(select(StreamSession).where(StreamSession.id != "earlier")).all()
+        left = balance(session, stream.user_id, utcnow()).remaining_s
+    db.close()
+    assert (stream.end_reason, stream.seconds, left) == ("minutes_exhausted", 4, 0)
+    probe = ffprobe(recording)  # the trailer was written: a whole, playable file
+    assert probe.duration_s == pytest.approx(4, abs=1.0)
+
+
+async def test_nobody_else_can_see_or_touch_a_session(settings: Settings) -> None:
+    async with running_studio(settings) as studio:
+        page = await connect_page(studio.api, PictureTrack(moving_person_frames(640, 360, 30)))
+        sid = page.session_id
+        async with studio.client() as stranger, studio.client() as anonymous:
+            await sign_up(stranger, "stranger@example.com")
+            calls = [
+                ("GET", f"/sessions/{sid}/stats", None),
+                ("POST", f"/sessions/{sid}/live", {"kind": "record"}),
+                ("POST", f"/sessions/{sid}/stop", None),
+                ("POST", f"/sessions/{sid}/calibrate", None),
+                ("PATCH", f"/sessions/{sid}", {"show_tracking": True}),
+                ("DELETE", f"/sessions/{sid}", None),
+            ]
+            for method, path, body in calls:
+                theirs = await stranger.request(method, path, json=body)
+                assert theirs.status_code == 404, (method, path, theirs.text)
+                assert theirs.json()["error"]["code"] == "unknown_session"
+                nobody = await anonymous.request(method, path, json=body)
+                assert nobody.status_code == 401, (method, path)
+            offer = await anonymous.post("/sessions", json={"sdp": "v=0", "type": "offer"})
+            assert offer.status_code == 401
+        still = await studio.api.get(f"/sessions/{sid}/stats")  # the owner's is untouched
+        assert still.status_code == 200
+        await page.close()
+
+
+async def test_blocked_and_suspended_accounts_cannot_stream(settings: Settings) -> None:
+    async with running_studio(settings) as studio:
+        page = await connect_page(studio.api, PictureTrack(moving_person_frames(640, 360, 30)))
+        db = Database(settings.database)
+        with db.write() as session:
+            user = session.scalars(select(User).where(User.email == "streamer@example.com")).one()
+            session.add(
+                Suspension(
+                    user_id=user.id,
+                    level=3,
+                    starts_at=utcnow(),
+                    ends_at=utcnow() + timedelta(days=7),
+                )
+            )
+        suspended = await studio.api.post(
+            f"/sessions/{page.session_id}/live", json={"kind": "record"}
+        )
+        assert suspended.status_code == 403 and suspended.json()["error"]["code"] == "suspended"
+        with db.write() as session:
+            session.scalars(
+                select(User).where(User.email == "streamer@example.com")
+            ).one().blocked = True
+        db.close()
+        blocked = await studio.api.post(
+            f"/sessions/{page.session_id}/live", json={"kind": "record"}
+        )
+        assert blocked.status_code == 401 and "blocked" in blocked.json()["error"]["message"]
+        await page.close()
+
+
+async def test_the_plan_sets_the_output_size_and_what_is_tracked(settings: Settings) -> None:
+    settings = settings.replace(width=1920, height=1080)
+    async with running_studio(settings) as studio, studio.client() as api:
+        await sign_up(api, "free@example.com")
+        page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
+        stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
+        session = studio.registry.find(page.session_id)
+        await page.close()
+        goat = await connect_page(studio.api, PictureTrack(moving_person_frames(640, 360, 30)))
+        goat_session = studio.registry.find(goat.session_id)
+        await goat.close()
+        await asyncio.sleep(0)
+    s = session.pipeline.settings
+    assert (s.width, s.height) == (1280, 720)  # free streams up to 720p
+    assert s.tracking.features.names() == ["face", "eye"]
+    assert stats["tracking"]["features"] == ["face", "eye"]
+    g = goat_session.pipeline.settings
+    assert (g.width, g.height) == (1920, 1080)
+    assert g.tracking.features.names() == ["face", "eye", "expression", "body", "hand", "finger"]
