@@ -8,8 +8,9 @@ processes can never both read the same balance and both spend it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -39,6 +40,11 @@ class Database:
         self.engine = create_engine(url, **options)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
+        # SQLite's busy handler retries with sleeps rather than queueing: under contention an
+        # unlucky writer kept losing for seconds (benchmarks/control.py saw 14 s and "database
+        # is locked"). Writers of this process queue on a lock instead; only other processes
+        # still meet the busy handler.
+        self._write_turn = threading.Lock() if self.is_sqlite else nullcontext()
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(vida_write=True)
         self._write = sessionmaker(writer, expire_on_commit=False)
@@ -52,7 +58,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that may read-then-write balances: serialised against its peers."""
-        with self._write.begin() as session:
+        with self._write_turn, self._write.begin() as session:
             yield session
 
     def close(self) -> None:

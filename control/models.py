@@ -128,13 +128,18 @@ class UsageDebit(Base):
     is never charged twice."""
 
     __tablename__ = "usage_debits"
-    __table_args__ = (UniqueConstraint("stream_session_id", "tick"),)
+    __table_args__ = (
+        UniqueConstraint("stream_session_id", "tick"),
+        # Every balance sums one user's week: this index makes that read only their rows
+        # (with separate indexes SQLite chose week_start and read everyone's week).
+        Index("ix_usage_debits_user_week", "user_id", "week_start"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     stream_session_id: Mapped[str] = mapped_column(ForeignKey("stream_sessions.id"))
     tick: Mapped[int] = mapped_column(Integer)
-    week_start: Mapped[datetime] = mapped_column(Time, index=True)
+    week_start: Mapped[datetime] = mapped_column(Time)
     weekly_s: Mapped[int] = mapped_column(Integer)  # taken from the week's allowance
     addon_s: Mapped[int] = mapped_column(Integer)  # taken from extra-minute add-ons
     at: Mapped[datetime] = mapped_column(Time)

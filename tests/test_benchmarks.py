@@ -67,4 +67,6 @@ def test_control_benchmark_writes_its_section(tmp_path: Path) -> None:
         assert f"| {database} | debit, different users | 2 processes × 2 threads | " in text
         assert f"| {database} | debit, one user (4 streams) | 2 processes × 2 threads | " in text
         assert f"| {database} | start + end, different users | 2 processes × 2 threads | " in text
+        assert f"| {database} | debit, another user (none yet) in that week | 1 thread | " in text
+    assert "Plan of the ledger sum" in text
     assert "Errors:" not in text  # nothing failed, not even a busy SQLite
