@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect, sync_playwright
+from sqlalchemy import select
 
 from tests.support.media import ffprobe, moving_person_frames, write_y4m
 from tests.support.nginx import NginxRtmp, free_port, start_nginx, wait_for_port
@@ -50,6 +51,7 @@ def studio_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioP
         "VIDA_ICE_HOST_ADDRESSES": "127.0.0.1",
         "VIDA_RTMP_RETRY_DELAYS_S": "0.3,0.3",
         "VIDA_MAX_SESSIONS": "16",  # tabs of earlier tests may still be closing
+        "VIDA_MINUTE_TICK_S": "1",
     }
     vida = Path(sys.executable).parent / "vida"
     subprocess.run(
@@ -305,3 +307,47 @@ def test_a_new_streamer_signs_up_and_sees_the_free_plan(
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("Wrong e-mail address or password")
+
+
+def test_a_free_streamer_is_warned_and_the_stream_stops_when_the_minutes_run_out(
+    page: Page, studio_process: StudioProcess, nginx: NginxRtmp
+) -> None:
+    from control.accounts import create_user
+    from control.clock import utcnow
+    from control.db import Database
+    from control.minutes import debit
+    from control.models import StreamSession
+    from control.streams import end_stream
+    from tests.support.control import add_stream
+
+    db = Database(f"sqlite:///{studio_process.data_dir / 'vida.db'}")
+    user_id = create_user(db, "almost@example.com", PASSWORD, utcnow()).id  # free: 15 min
+    add_stream(db, user_id, "earlier-this-week", utcnow())
+    debit(db, "earlier-this-week", 0, 15 * 60 - 6, utcnow())  # 6 s left
+    end_stream(db, "earlier-this-week", "stopped", utcnow())
+
+    page.goto(studio_process.url)
+    sign_in(page, "almost@example.com")
+    expect(page.locator("#minutes-left")).to_contain_text("0 min of streaming left")
+    page.get_by_role("button", name="Start camera").click()
+    expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+    go_live(page, nginx.url(), "almost")
+    expect(page.locator("#status")).to_have_text("Live", timeout=15_000)
+    expect(page.locator("#warnings")).to_contain_text("less than 1 minute of streaming left")
+    expect(page.locator("#status")).to_have_text("Stream ended", timeout=20_000)
+    expect(page.get_by_role("alert")).to_contain_text("your stream minutes ran out")
+    expect(page.get_by_role("button", name="Go live")).to_be_enabled()
+    page.get_by_role("button", name="Go live").click()
+    expect(page.get_by_role("alert")).to_have_text(re.compile(r"^No stream minutes left"))
+
+    with db.read() as session:
+        stream = session.scalars(
+            select(StreamSession)
+            .where(StreamSession.user_id == user_id)
+            .order_by(StreamSession.started_at.desc())
+        ).first()
+    db.close()
+    assert (stream.end_reason, stream.seconds) == ("minutes_exhausted", 6)
+    probe = ffprobe(nginx.recording("almost"))  # what reached the server is whole
+    assert probe.codecs == {"video": "h264", "audio": "aac"}
+    assert probe.duration_s == pytest.approx(6, abs=1.5)
