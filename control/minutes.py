@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from control.clock import week_start
 from control.db import Database
 from control.models import AddOn, StreamSession, UsageDebit, User
+from control.moderation import active_suspension
 from control.subscriptions import current_plan
 
 LEASE = timedelta(seconds=60)  # a stream with no debit for this long is taken as dead
@@ -55,7 +56,8 @@ class Debit:
     charged_s: int
     remaining_s: int
     repeated: bool  # this tick was charged before: nothing more was taken
-    stream_ended: bool  # the stream had ended (its lease ran out): nothing was taken
+    stream_ended: bool  # the stream has ended: nothing was taken, the worker must stop
+    end_reason: str | None = None  # why it ended (e.g. "suspended", "lease_expired")
 
 
 def _active_addons(session: Session, user_id: int, now: datetime) -> list[AddOn]:
@@ -100,7 +102,7 @@ def debit(db: Database, stream_id: str, tick: int, seconds: int, now: datetime) 
         stream = session.get(StreamSession, stream_id)
         if stream is None:
             raise LookupError(f"no stream {stream_id!r}")
-        lock_user(session, stream.user_id)
+        user = lock_user(session, stream.user_id)
         session.refresh(stream)  # as of the lock: another worker may have ended it
         left = balance(session, stream.user_id, now)
         done = session.scalars(
@@ -110,8 +112,12 @@ def debit(db: Database, stream_id: str, tick: int, seconds: int, now: datetime) 
         ).first()
         if done is not None:
             return Debit(done.weekly_s + done.addon_s, left.remaining_s, True, False)
+        if stream.ended_at is None and (user.blocked or active_suspension(session, user.id, now)):
+            # An admin blocked or suspended them while live: the stream ends at this tick.
+            stream.ended_at = now
+            stream.end_reason = "blocked" if user.blocked else "suspended"
         if stream.ended_at is not None:
-            return Debit(0, left.remaining_s, False, True)
+            return Debit(0, left.remaining_s, False, True, stream.end_reason)
         weekly = min(seconds, left.weekly_left_s)
         from_addons = _take_from_addons(session, stream.user_id, seconds - weekly, now)
         session.add(

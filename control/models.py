@@ -143,3 +143,28 @@ class UsageDebit(Base):
     weekly_s: Mapped[int] = mapped_column(Integer)  # taken from the week's allowance
     addon_s: Mapped[int] = mapped_column(Integer)  # taken from extra-minute add-ons
     at: Mapped[datetime] = mapped_column(Time)
+
+
+class Caution(Base):
+    """A warning an admin gave a user (shown to them; counts towards moderation history)."""
+
+    __tablename__ = "warnings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(Time)
+
+
+class AuditEntry(Base):
+    """One admin action: who did what to whom, and when. Written in the action's own
+    transaction, so there is no action without its entry."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(Time, index=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    details: Mapped[str] = mapped_column(Text, default="")

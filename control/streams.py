@@ -6,12 +6,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from control.db import Database
 from control.minutes import LEASE, balance, lock_user
-from control.models import StreamSession, Suspension
+from control.models import StreamSession
+from control.moderation import active_suspension
 from control.plans import Plan
 from control.subscriptions import current_plan
 
@@ -34,21 +35,6 @@ class StreamGrant:
     remaining_s: int
     plan: Plan
     notice: str | None  # e.g. the resolution was lowered to the plan's maximum
-
-
-def active_suspension(session: Session, user_id: int, now: datetime) -> Suspension | None:
-    """The suspension in force, if any (ended or lifted ones have lapsed by themselves)."""
-    return session.scalars(
-        select(Suspension)
-        .where(
-            Suspension.user_id == user_id,
-            Suspension.starts_at <= now,
-            Suspension.lifted_at.is_(None),
-            or_(Suspension.ends_at.is_(None), Suspension.ends_at > now),
-        )
-        .order_by(Suspension.ends_at.desc())
-        .limit(1)
-    ).first()
 
 
 def end_expired(session: Session, user_id: int, now: datetime) -> int:

@@ -24,6 +24,7 @@ from control.api import AccountGate, SignedIn, control_router
 from control.clock import utcnow
 from control.db import Database
 from control.migrate import upgrade
+from control.moderation import ModerationError, NotAdmin, UnknownStream, UnknownUser
 from control.plans import PlanError
 from control.streams import StreamRefused
 from control.subscriptions import current_plan
@@ -64,6 +65,10 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     EmailTaken: (409, "email_taken"),
     AccountError: (422, "invalid_account"),
     PlanError: (422, "unknown_plan"),
+    NotAdmin: (403, "admin_only"),
+    UnknownUser: (404, "unknown_user"),
+    UnknownStream: (404, "unknown_stream"),
+    ModerationError: (422, "invalid_moderation"),
     InvalidDestination: (422, "invalid_destination"),
     DestinationFailed: (502, "destination_failed"),
     StudioFull: (503, "studio_full"),

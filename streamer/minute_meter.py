@@ -34,6 +34,7 @@ class MinuteMeter:
     ) -> None:
         self.db, self.stream_id, self.tick_s, self.clock = db, stream_id, tick_s, clock
         self.remaining_s = remaining_s  # as of the last debit
+        self.end_reason: str | None = None  # set when the control plane ended the stream
         self.exhausted = asyncio.Event()
         self._started = time.monotonic()
         self._charged = 0
@@ -55,7 +56,8 @@ class MinuteMeter:
         return None
 
     async def run(self) -> None:
-        """Charge every ``tick_s`` until the minutes run out (then set ``exhausted``)."""
+        """Charge every ``tick_s`` until the minutes run out or the control plane ends the
+        stream (an admin suspended the account: ``end_reason``); then set ``exhausted``."""
         while self.remaining_s > 0:
             await asyncio.sleep(min(self.tick_s, self.left_s()))
             try:
@@ -77,7 +79,10 @@ class MinuteMeter:
             )
             self._tick += 1
             self._charged += seconds  # what was asked: time streamed, charged or not
-            self.remaining_s = 0 if result.stream_ended else result.remaining_s
+            if result.stream_ended:
+                self.remaining_s, self.end_reason = 0, result.end_reason or "ended"
+            else:
+                self.remaining_s = result.remaining_s
 
     async def finish(self, reason: str) -> None:
         """Charge what is left to charge and record the end of the stream."""

@@ -55,7 +55,15 @@ NOT_CONNECTED_ADVICE = (
 )
 
 
-WORKER = f"{socket.gethostname()}:{os.getpid()}"  # names this process in stream leases
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+END_MESSAGES = {  # why the control plane ended a live stream, as the page says it
+    "minutes_exhausted": "your stream minutes ran out, so the stream ended. They reset on "
+    "Monday 00:00 UTC, or add minutes to go on",
+    "suspended": "this account was suspended, so the stream ended",
+    "blocked": "this account was blocked, so the stream ended",
+    "lease_expired": "the studio lost track of this stream for a minute, so it ended",
+    "ended_by_admin": "an admin ended this stream",
+}  # names this process in stream leases
 
 
 def pipeline_settings(
@@ -204,12 +212,10 @@ class StudioSession:
 
     async def _run_meter(self, meter: MinuteMeter) -> None:
         await meter.run()
-        if meter is self.meter:  # minutes ran out while still live
-            self.last_error = (
-                "your stream minutes ran out, so the stream ended. They reset on Monday "
-                "00:00 UTC, or add minutes to go on"
-            )
-            await self.stop_live("minutes_exhausted")
+        if meter is self.meter:  # still live: the minutes ran out, or an admin stepped in
+            reason = meter.end_reason or "minutes_exhausted"
+            self.last_error = END_MESSAGES.get(reason, f"the studio ended the stream ({reason})")
+            await self.stop_live(reason)
 
     async def watch(self) -> None:
         """Ends the stream when every destination failed, so the page sees why."""

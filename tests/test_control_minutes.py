@@ -244,3 +244,23 @@ def test_a_plan_change_applies_at_once(db: Database) -> None:
     with db.write() as session:
         set_plan(session, user_id, "zeus", T0 + timedelta(minutes=1))
     assert remaining(db, user_id, T0 + timedelta(minutes=1)) == 1800 * 60
+
+
+def test_suspension_levels_last_their_time_then_lapse_by_themselves(db: Database) -> None:
+    from control.accounts import find_user
+    from control.moderation import SUSPENSION_DAYS, active_suspension, suspend
+
+    create_user(db, "boss@example.com", "correct horse battery", T0, role="admin")
+    admin = find_user(db, "boss@example.com")
+    for level, days in SUSPENSION_DAYS.items():
+        user_id = new_user(db, f"level{level}@example.com")
+        suspend(db, admin, user_id, level, "test", T0)
+        with db.read() as session:
+            assert active_suspension(session, user_id, T0 + timedelta(seconds=1)) is not None
+            if days is None:  # level 7: for good
+                assert active_suspension(session, user_id, T0 + timedelta(days=3650)) is not None
+                continue
+            assert active_suspension(session, user_id, T0 + timedelta(days=days, seconds=-1))
+            assert active_suspension(session, user_id, T0 + timedelta(days=days)) is None
+        # Reactivated without anyone lifting it: the user may stream again.
+        authorize_start(db, user_id, 1280, 720, [], "w", T0 + timedelta(days=days))

@@ -44,16 +44,20 @@ PASSWORD = "correct horse battery"
 
 
 async def sign_up(
-    api: httpx.AsyncClient, email: str, plan: str = "free", settings: Settings | None = None
+    api: httpx.AsyncClient,
+    email: str,
+    plan: str = "free",
+    settings: Settings | None = None,
+    role: str = "user",
 ) -> str:
-    """Make an account (on ``plan``, through the database when it is not free) and sign the
+    """Make an account (through the database when it is not a free user's) and sign the
     client in with it (cookie); returns the session token."""
-    if plan == "free":
+    if plan == "free" and role == "user":
         answer = await api.post("/auth/signup", json={"email": email, "password": PASSWORD})
     else:
-        assert settings is not None, "a paid plan is set through the database"
+        assert settings is not None, "a paid plan or a role is set through the database"
         db = Database(settings.database)
-        create_user(db, email, PASSWORD, utcnow(), plan=plan)
+        create_user(db, email, PASSWORD, utcnow(), role=role, plan=plan)
         db.close()
         answer = await api.post("/auth/login", json={"email": email, "password": PASSWORD})
     answer.raise_for_status()
