@@ -36,6 +36,7 @@ class Settings:
     tls_key: Path | None
     data_dir: Path
     database_url: str  # empty: SQLite in data_dir
+    secret_key: str = dataclasses.field(repr=False)  # encrypts stream keys; empty: a file
     minute_tick_s: float
     width: int
     height: int
@@ -58,6 +59,11 @@ class Settings:
     def recordings_dir(self) -> Path:
         """Folder that "record to file" writes into."""
         return self.data_dir / "recordings"
+
+    @property
+    def secret_key_file(self) -> Path:
+        """Where the stream-key encryption key lives when VIDA_SECRET_KEY is not set."""
+        return self.data_dir / "secret.key"
 
     @property
     def database(self) -> str:
@@ -88,6 +94,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         tls_key=tls_key,
         data_dir=Path(str(raw["data_dir"])).expanduser(),
         database_url=_database_url(str(raw["database_url"])),
+        secret_key=str(raw["secret_key"]).strip(),
         minute_tick_s=_float_in(raw, "minute_tick_s", 0.1, 30.0),
         width=width,
         height=height,

@@ -11,9 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from control import destinations
 from control.accounts import Account, authenticate, create_user, sign_in, sign_out
 from control.accounts import NotAuthenticated as NotAuthenticated
 from control.db import Database
+from control.destinations import DestinationFields, KeyBox
 from control.minutes import balance
 from control.moderation import (
     audit_log,
@@ -73,7 +75,7 @@ def signed_in_account(request: Request) -> Account:
 SignedIn = Annotated[Account, Depends(signed_in_account)]
 
 
-def control_router(db: Database, clock: Callable[[], datetime]) -> APIRouter:
+def control_router(db: Database, clock: Callable[[], datetime], box: KeyBox) -> APIRouter:
     """Routes for accounts, plans and minutes over ``db``; ``clock`` gives naive UTC now.
 
     The app must set ``app.state.account_gate`` (an ``AccountGate`` over the same ``db``).
@@ -146,6 +148,7 @@ def control_router(db: Database, clock: Callable[[], datetime]) -> APIRouter:
         }
 
     admin_router(router, db, clock)
+    destinations_router(router, db, clock, box)
 
     @router.get("/plans")
     async def plans() -> dict[str, Any]:
@@ -257,3 +260,48 @@ def admin_router(router: APIRouter, db: Database, clock: Callable[[], datetime])
         """Every admin action, newest first."""
         admin(account)
         return audit_log(db, page, per_page).to_dict()
+
+
+class DestinationIn(BaseModel):
+    """A destination's fields as OBS asks for them; the stream key is write-only."""
+
+    name: str | None = Field(default=None, max_length=100)
+    platform: str | None = Field(default=None, max_length=16)
+    server_url: str | None = Field(default=None, max_length=2048)
+    stream_key: str | None = Field(default=None, max_length=512, repr=False)
+    bitrate_kbps: int | None = None
+    is_default: bool | None = None
+
+    def fields(self) -> DestinationFields:
+        """As the control plane takes them."""
+        return DestinationFields(**self.model_dump())
+
+
+def destinations_router(
+    router: APIRouter, db: Database, clock: Callable[[], datetime], box: KeyBox
+) -> None:
+    """A user's saved RTMP destinations (only ever their own)."""
+
+    @router.get("/destinations")
+    async def list_destinations(
+        account: SignedIn, page: PageNumber = 1, per_page: PerPage = 50
+    ) -> dict[str, Any]:
+        """Your destinations, the default first; stream keys masked."""
+        return destinations.listing(db, account.id, page, per_page)
+
+    @router.post("/destinations", status_code=201)
+    async def add_destination(body: DestinationIn, account: SignedIn) -> dict[str, Any]:
+        """Save a destination (X, YouTube, Twitch or custom); the first becomes the default."""
+        return destinations.save(db, box, account.id, body.fields(), clock())
+
+    @router.patch("/destinations/{destination_id}")
+    async def edit_destination(
+        destination_id: int, body: DestinationIn, account: SignedIn
+    ) -> dict[str, Any]:
+        """Change a destination; a stream key sent replaces the saved one."""
+        return destinations.change(db, box, account.id, destination_id, body.fields())
+
+    @router.delete("/destinations/{destination_id}", status_code=204)
+    async def remove_destination(destination_id: int, account: SignedIn) -> None:
+        """Delete a destination."""
+        destinations.delete(db, account.id, destination_id)

@@ -168,3 +168,21 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     details: Mapped[str] = mapped_column(Text, default="")
+
+
+class SavedDestination(Base):
+    """An RTMP destination a user saved. The stream key is encrypted at rest
+    (``control.destinations.KeyBox``) and never returned: only its last four characters."""
+
+    __tablename__ = "destinations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(16))  # x | youtube | twitch | custom
+    server_url: Mapped[str] = mapped_column(String(2048))
+    stream_key_encrypted: Mapped[str] = mapped_column(Text)
+    key_hint: Mapped[str] = mapped_column(String(8))
+    bitrate_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(Time)

@@ -23,6 +23,13 @@ from control.accounts import AccountError, EmailTaken, NotAuthenticated, RateLim
 from control.api import AccountGate, SignedIn, control_router
 from control.clock import utcnow
 from control.db import Database
+from control.destinations import (
+    DestinationError,
+    KeyBox,
+    SecretKeyError,
+    UnknownDestination,
+    unlock,
+)
 from control.migrate import upgrade
 from control.moderation import ModerationError, NotAdmin, UnknownStream, UnknownUser
 from control.plans import PlanError
@@ -69,6 +76,9 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     UnknownUser: (404, "unknown_user"),
     UnknownStream: (404, "unknown_stream"),
     ModerationError: (422, "invalid_moderation"),
+    DestinationError: (422, "invalid_destination"),
+    UnknownDestination: (404, "unknown_destination"),
+    SecretKeyError: (409, "secret_key_changed"),
     InvalidDestination: (422, "invalid_destination"),
     DestinationFailed: (502, "destination_failed"),
     StudioFull: (503, "studio_full"),
@@ -84,11 +94,13 @@ class Offer(BaseModel):
 
 
 class GoLive(BaseModel):
-    """Where to stream: an RTMP(S) server and key as OBS asks for them, or a local recording."""
+    """Where to stream: an RTMP(S) server and key as OBS asks for them, one of the user's saved
+    destinations, or a local recording."""
 
-    kind: Literal["rtmp", "record"]
+    kind: Literal["rtmp", "record", "saved"]
     server_url: str = Field(default="", max_length=2048)
     stream_key: str = Field(default="", max_length=512, repr=False)
+    destination_id: int | None = None  # with kind "saved"
 
 
 class SessionView(BaseModel):
@@ -129,7 +141,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_handler)
 
     app.state.account_gate = AccountGate(database, utcnow)
-    app.include_router(control_router(database, utcnow), prefix=API)
+    box = (
+        KeyBox(settings.secret_key.encode())
+        if settings.secret_key
+        else KeyBox.from_file(settings.secret_key_file)
+    )
+    app.include_router(control_router(database, utcnow, box), prefix=API)
 
     @app.get("/", include_in_schema=False)
     async def studio_page() -> FileResponse:
@@ -178,7 +195,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def go_live(session_id: str, body: GoLive, account: SignedIn) -> dict[str, object]:
         """Go live to the destination; fails within seconds if it does not accept the stream."""
         session = registry.get(session_id, account)
-        destination = _destination(body, settings, session_id)
+        if body.kind == "saved":
+            if body.destination_id is None:
+                raise InvalidDestination("choose one of your saved destinations")
+            _, url, key = unlock(database, box, account.id, body.destination_id)
+            destination = rtmp_destination(url, key)
+        else:
+            destination = _destination(body, settings, session_id)
         try:
             return await session.go_live(destination)
         except (DestinationFailed, CameraSilent, MediaNotConnected) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import threading
@@ -16,7 +17,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from config import Settings
-from control.accounts import create_user
+from control.accounts import EmailTaken, create_user
 from control.clock import utcnow
 from control.db import Database
 from streamer.app import create_app
@@ -57,7 +58,8 @@ async def sign_up(
     else:
         assert settings is not None, "a paid plan or a role is set through the database"
         db = Database(settings.database)
-        create_user(db, email, PASSWORD, utcnow(), role=role, plan=plan)
+        with contextlib.suppress(EmailTaken):  # a second studio over the same data directory
+            create_user(db, email, PASSWORD, utcnow(), role=role, plan=plan)
         db.close()
         answer = await api.post("/auth/login", json={"email": email, "password": PASSWORD})
     answer.raise_for_status()
