@@ -6,12 +6,13 @@ the routes defined inside ``control_router``, and those must be real objects, no
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from control import destinations
+from control import avatars, destinations
 from control.accounts import Account, authenticate, create_user, sign_in, sign_out
 from control.accounts import NotAuthenticated as NotAuthenticated
 from control.db import Database
@@ -75,7 +76,9 @@ def signed_in_account(request: Request) -> Account:
 SignedIn = Annotated[Account, Depends(signed_in_account)]
 
 
-def control_router(db: Database, clock: Callable[[], datetime], box: KeyBox) -> APIRouter:
+def control_router(
+    db: Database, clock: Callable[[], datetime], box: KeyBox, avatars_dir: Path
+) -> APIRouter:
     """Routes for accounts, plans and minutes over ``db``; ``clock`` gives naive UTC now.
 
     The app must set ``app.state.account_gate`` (an ``AccountGate`` over the same ``db``).
@@ -149,6 +152,7 @@ def control_router(db: Database, clock: Callable[[], datetime], box: KeyBox) -> 
 
     admin_router(router, db, clock)
     destinations_router(router, db, clock, box)
+    avatars_router(router, db, clock, avatars_dir)
 
     @router.get("/plans")
     async def plans() -> dict[str, Any]:
@@ -305,3 +309,57 @@ def destinations_router(
     async def remove_destination(destination_id: int, account: SignedIn) -> None:
         """Delete a destination."""
         destinations.delete(db, account.id, destination_id)
+
+
+class ActiveChoice(BaseModel):
+    """Which avatar goes live."""
+
+    avatar_id: int
+
+
+def avatars_router(
+    router: APIRouter, db: Database, clock: Callable[[], datetime], folder: Path
+) -> None:
+    """My Avatars: uploads, presets, the active one (only ever the user's own)."""
+
+    @router.get("/avatars")
+    async def list_avatars(
+        account: SignedIn, page: PageNumber = 1, per_page: PerPage = 50
+    ) -> dict[str, Any]:
+        """Your avatars, newest first, the active one marked, with the plan's slots."""
+        return avatars.listing(db, account.id, page, per_page, clock())
+
+    @router.post("/avatars", status_code=201)
+    async def upload_avatar(
+        request: Request,
+        account: SignedIn,
+        filename: Annotated[str, Query(max_length=255)],
+        name: Annotated[str, Query(max_length=100)] = "",
+    ) -> dict[str, Any]:
+        """Upload a .glb/.vrm file as the request body (streamed; the plan's size limit).
+
+        It waits in status ``pending`` until the avatar library checks and rigs it.
+        """
+        return await avatars.store_upload(
+            db, account.id, name, filename, request.stream(), folder, clock()
+        )
+
+    @router.get("/avatars/presets")
+    async def list_presets(account: SignedIn) -> dict[str, Any]:
+        """The gallery's presets by category; ``locked`` ones need a bigger plan."""
+        return {"items": avatars.presets(db, account.id, clock())}
+
+    @router.post("/avatars/presets/{preset_id}", status_code=201)
+    async def add_preset(preset_id: int, account: SignedIn) -> dict[str, Any]:
+        """Add a preset to your avatars (it takes one of the plan's slots)."""
+        return avatars.pick_preset(db, account.id, preset_id, clock())
+
+    @router.put("/me/active-avatar")
+    async def choose_active(body: ActiveChoice, account: SignedIn) -> dict[str, Any]:
+        """Switch the avatar that goes live, in one call."""
+        return avatars.set_active(db, account.id, body.avatar_id)
+
+    @router.delete("/avatars/{avatar_id}", status_code=204)
+    async def remove_avatar(avatar_id: int, account: SignedIn) -> None:
+        """Delete one of your avatars."""
+        avatars.delete_avatar(db, account.id, avatar_id)

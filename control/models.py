@@ -186,3 +186,83 @@ class SavedDestination(Base):
     bitrate_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(Time)
+
+
+class AvatarCategory(Base):
+    """A shelf of the avatar gallery (e.g. "Anime", "Realistic")."""
+
+    __tablename__ = "avatar_categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Avatar(Base):
+    """An avatar: a user's upload, a preset (no user) or a user's copy of a preset.
+
+    ``status`` follows the file through checking and rigging: pending → processing → ready,
+    or failed with ``error``; ``progress`` is 0–100 while processing.
+    """
+
+    __tablename__ = "avatars"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("avatar_categories.id"), nullable=True
+    )
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("avatars.id"), nullable=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # glb | vrm | gltf
+    file_path: Mapped[str] = mapped_column(String(1024))
+    thumbnail_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # pending | processing | ready | failed
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    usage_count: Mapped[int] = mapped_column(Integer, default=0)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    premium: Mapped[bool] = mapped_column(Boolean, default=False)
+    required_plan: Mapped[str] = mapped_column(String(32), default="free")
+    created_at: Mapped[datetime] = mapped_column(Time)
+
+
+class ActiveAvatar(Base):
+    """The one avatar a user goes live with (one row per user: switching is one update)."""
+
+    __tablename__ = "active_avatars"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    avatar_id: Mapped[int] = mapped_column(ForeignKey("avatars.id", ondelete="CASCADE"))
+
+
+class BackgroundCategory(Base):
+    """A shelf of the background catalogue."""
+
+    __tablename__ = "background_categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Background(Base):
+    """What the avatar stands in front of: an image, a solid colour or chroma green."""
+
+    __tablename__ = "backgrounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("background_categories.id"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # image | color | chroma
+    value: Mapped[str] = mapped_column(String(1024))  # image path, or "#rrggbb"
+    required_plan: Mapped[str] = mapped_column(String(32), default="free")
+    created_at: Mapped[datetime] = mapped_column(Time)

@@ -21,6 +21,13 @@ from starlette.exceptions import HTTPException
 from config import Settings
 from control.accounts import AccountError, EmailTaken, NotAuthenticated, RateLimited
 from control.api import AccountGate, SignedIn, control_router
+from control.avatars import (
+    AvatarError,
+    AvatarLimitReached,
+    PlanLacksFeature,
+    UnknownAvatar,
+    UploadTooLarge,
+)
 from control.clock import utcnow
 from control.db import Database
 from control.destinations import (
@@ -79,6 +86,11 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     DestinationError: (422, "invalid_destination"),
     UnknownDestination: (404, "unknown_destination"),
     SecretKeyError: (409, "secret_key_changed"),
+    AvatarLimitReached: (409, "avatar_limit"),
+    UploadTooLarge: (413, "upload_too_large"),
+    AvatarError: (422, "invalid_avatar"),
+    PlanLacksFeature: (403, "plan_lacks_feature"),
+    UnknownAvatar: (404, "unknown_avatar"),
     InvalidDestination: (422, "invalid_destination"),
     DestinationFailed: (502, "destination_failed"),
     StudioFull: (503, "studio_full"),
@@ -146,7 +158,8 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.secret_key
         else KeyBox.from_file(settings.secret_key_file)
     )
-    app.include_router(control_router(database, utcnow, box), prefix=API)
+    avatars_dir = settings.data_dir / "avatars"
+    app.include_router(control_router(database, utcnow, box, avatars_dir), prefix=API)
 
     @app.get("/", include_in_schema=False)
     async def studio_page() -> FileResponse:

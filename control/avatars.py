@@ -1,0 +1,266 @@
+"""Avatars a user owns: uploads, presets picked from the gallery, the one active avatar, and
+the plan's avatar count limit. Checking and rigging the files themselves is the avatar
+library's work (issue 4): uploads wait in status ``pending`` until it takes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from control.db import Database
+from control.minutes import lock_user
+from control.models import ActiveAvatar, AddOn, Avatar, AvatarCategory
+from control.plans import PLAN_ORDER, Plan
+from control.subscriptions import current_plan
+
+KINDS = {".glb": "glb", ".vrm": "vrm"}  # binary glTF containers; .gltf with buffers later
+
+
+class AvatarError(ValueError):
+    """An avatar request that cannot be done (the message says why)."""
+
+
+class AvatarLimitReached(AvatarError):
+    """The plan's avatar slots are all taken."""
+
+
+class PlanLacksFeature(PermissionError):
+    """The plan does not include this (the message names a plan that does)."""
+
+
+class UploadTooLarge(AvatarError):
+    """The upload is over the plan's size limit."""
+
+
+class UnknownAvatar(LookupError):
+    """No avatar of this user (or preset) has that id."""
+
+
+def allows(plan: Plan, required: str) -> bool:
+    """Whether ``plan`` is ``required`` or above it."""
+    return PLAN_ORDER.index(plan.id) >= PLAN_ORDER.index(required)
+
+
+def avatar_slots(session: Session, user_id: int, plan: Plan, now: datetime) -> int:
+    """How many avatars the user may own: the plan's, plus extra-slot add-ons in force."""
+    extra = session.scalar(
+        select(func.coalesce(func.sum(AddOn.quantity), 0)).where(
+            AddOn.user_id == user_id, AddOn.kind == "extra_avatars", AddOn.expires_at > now
+        )
+    )
+    return plan.max_avatars + int(extra)
+
+
+def _check_room(session: Session, user_id: int, now: datetime) -> Plan:
+    lock_user(session, user_id)  # two uploads at once must not both take the last slot
+    plan = current_plan(session, user_id, now)
+    owned = session.scalar(
+        select(func.count()).select_from(Avatar).where(Avatar.user_id == user_id)
+    )
+    slots = avatar_slots(session, user_id, plan, now)
+    if owned >= slots:
+        raise AvatarLimitReached(
+            f"the {plan.name} plan holds {slots} avatar{'s' * (slots != 1)}: delete one, "
+            "or move to a bigger plan"
+        )
+    return plan
+
+
+def _kind(filename: str) -> str:
+    kind = KINDS.get(Path(filename).suffix.lower())
+    if kind is None:
+        raise AvatarError("upload a .glb or .vrm file (binary glTF)")
+    return kind
+
+
+async def store_upload(
+    db: Database,
+    user_id: int,
+    name: str,
+    filename: str,
+    chunks: AsyncIterator[bytes],
+    folder: Path,
+    now: datetime,
+) -> dict[str, Any]:
+    """Save an uploaded avatar file (streamed, never whole in memory) as a pending avatar."""
+    kind = _kind(filename)
+    with db.read() as session:
+        plan = current_plan(session, user_id, now)
+    if not plan.custom_avatars:
+        raise PlanLacksFeature(
+            f"the {plan.name} plan has no custom avatars: pick a preset, or move to Reply Guy "
+            "or above to upload your own"
+        )
+    limit = plan.max_upload_mb * 1024 * 1024
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{user_id}-{secrets.token_hex(8)}.{kind}"
+    try:
+        size = await _write_limited(chunks, path, limit, plan)
+        with db.write() as session:
+            _check_room(session, user_id, now)
+            avatar = Avatar(
+                user_id=user_id,
+                name=(name.strip() or Path(filename).stem)[:100],
+                kind=kind,
+                file_path=str(path),
+                size_bytes=size,
+                status="pending",
+                progress=0,
+                created_at=now,
+            )
+            session.add(avatar)
+            session.flush()
+            return describe(avatar, active=False)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+async def _write_limited(chunks: AsyncIterator[bytes], path: Path, limit: int, plan: Plan) -> int:
+    size = 0
+    with path.open("wb") as out:
+        async for chunk in chunks:
+            if size == 0 and chunk and not chunk.startswith(b"glTF"[: len(chunk)]):
+                raise AvatarError("this is not a binary glTF file (.glb/.vrm start with 'glTF')")
+            size += len(chunk)
+            if size > limit:
+                raise UploadTooLarge(
+                    f"the {plan.name} plan takes avatar files up to {plan.max_upload_mb} MB"
+                )
+            out.write(chunk)
+    if size < 12:
+        raise AvatarError("the file is empty or cut short")
+    return size
+
+
+def pick_preset(db: Database, user_id: int, preset_id: int, now: datetime) -> dict[str, Any]:
+    """Add a preset from the gallery to the user's avatars."""
+    with db.write() as session:
+        preset = session.get(Avatar, preset_id)
+        if preset is None or preset.user_id is not None or not preset.public:
+            raise UnknownAvatar(f"no preset avatar {preset_id}")
+        plan = _check_room(session, user_id, now)
+        if not allows(plan, preset.required_plan):
+            raise PlanLacksFeature(f"this avatar needs the {preset.required_plan} plan or above")
+        copy = Avatar(
+            user_id=user_id,
+            category_id=preset.category_id,
+            source_id=preset.id,
+            name=preset.name,
+            kind=preset.kind,
+            file_path=preset.file_path,
+            thumbnail_path=preset.thumbnail_path,
+            size_bytes=preset.size_bytes,
+            status=preset.status,
+            progress=preset.progress,
+            created_at=now,
+        )
+        preset.usage_count += 1
+        session.add(copy)
+        session.flush()
+        return describe(copy, active=False)
+
+
+def _owned(session: Session, user_id: int, avatar_id: int) -> Avatar:
+    avatar = session.get(Avatar, avatar_id)
+    if avatar is None or avatar.user_id != user_id:  # someone else's is "not found" too
+        raise UnknownAvatar(f"no avatar {avatar_id}")
+    return avatar
+
+
+def set_active(db: Database, user_id: int, avatar_id: int) -> dict[str, Any]:
+    """Make one of the user's ready avatars the one that goes live."""
+    with db.write() as session:
+        avatar = _owned(session, user_id, avatar_id)
+        if avatar.status != "ready":
+            raise AvatarError(f"this avatar is {avatar.status}: it can go live once it is ready")
+        row = session.get(ActiveAvatar, user_id)
+        if row is None:
+            session.add(ActiveAvatar(user_id=user_id, avatar_id=avatar_id))
+        else:
+            row.avatar_id = avatar_id
+        return describe(avatar, active=True)
+
+
+def delete_avatar(db: Database, user_id: int, avatar_id: int) -> None:
+    """Delete one of the user's avatars (and its uploaded file)."""
+    with db.write() as session:
+        avatar = _owned(session, user_id, avatar_id)
+        upload = avatar.source_id is None and avatar.file_path
+        active = session.get(ActiveAvatar, user_id)
+        if active is not None and active.avatar_id == avatar_id:
+            session.delete(active)
+        session.delete(avatar)
+    if upload:
+        with contextlib.suppress(OSError):
+            Path(upload).unlink()
+
+
+def listing(db: Database, user_id: int, page: int, per_page: int, now: datetime) -> dict[str, Any]:
+    """The user's avatars, newest first, with the active one marked and the slots left."""
+    with db.read() as session:
+        plan = current_plan(session, user_id, now)
+        mine = Avatar.user_id == user_id
+        total = session.scalar(select(func.count()).select_from(Avatar).where(mine))
+        active = session.get(ActiveAvatar, user_id)
+        rows = session.scalars(
+            select(Avatar)
+            .where(mine)
+            .order_by(Avatar.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        ).all()
+        return {
+            "items": [
+                describe(a, active=active is not None and active.avatar_id == a.id) for a in rows
+            ],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "slots": avatar_slots(session, user_id, plan, now),
+            "active_avatar_id": active.avatar_id if active else None,
+        }
+
+
+def presets(db: Database, user_id: int, now: datetime) -> list[dict[str, Any]]:
+    """The gallery's preset avatars, each saying whether the user's plan unlocks it."""
+    with db.read() as session:
+        plan = current_plan(session, user_id, now)
+        rows = session.execute(
+            select(Avatar, AvatarCategory.name)
+            .outerjoin(AvatarCategory, AvatarCategory.id == Avatar.category_id)
+            .where(Avatar.user_id.is_(None), Avatar.public.is_(True))
+            .order_by(AvatarCategory.name, Avatar.name)
+        ).all()
+        return [
+            describe(a, active=False)
+            | {"category": category, "locked": not allows(plan, a.required_plan)}
+            for a, category in rows
+        ]
+
+
+def describe(avatar: Avatar, active: bool) -> dict[str, Any]:
+    """An avatar as the API shows it (no file paths)."""
+    return {
+        "id": avatar.id,
+        "name": avatar.name,
+        "kind": avatar.kind,
+        "status": avatar.status,
+        "progress": avatar.progress,
+        "error": avatar.error,
+        "size_bytes": avatar.size_bytes,
+        "has_thumbnail": avatar.thumbnail_path is not None,
+        "preset_id": avatar.source_id,
+        "required_plan": avatar.required_plan,
+        "premium": avatar.premium,
+        "active": active,
+        "created_at": avatar.created_at.isoformat() + "Z",
+    }
