@@ -116,6 +116,9 @@ class StreamSession(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     destinations: Mapped[str] = mapped_column(Text, default="")  # display names, never keys
+    avatar_id: Mapped[int | None] = mapped_column(
+        ForeignKey("avatars.id", ondelete="SET NULL"), nullable=True
+    )
     started_at: Mapped[datetime] = mapped_column(Time)
     lease_expires_at: Mapped[datetime] = mapped_column(Time)
     ended_at: Mapped[datetime | None] = mapped_column(Time, nullable=True)

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from control.avatars import allows
 from control.db import Database
 from control.minutes import LEASE, balance, lock_user
-from control.models import StreamSession
+from control.models import ActiveAvatar, Avatar, StreamSession
 from control.moderation import active_suspension
 from control.plans import Plan
 from control.subscriptions import current_plan
@@ -96,6 +97,7 @@ def authorize_start(
                 f"the {plan.name} plan streams {plan.max_concurrent_streams} at a time: "
                 "stop another stream first",
             )
+        avatar_id = _usable_avatar(session, user_id, plan)
         size, notice = clamp_resolution(width, height, plan)
         stream = StreamSession(
             id=secrets.token_hex(12),
@@ -104,12 +106,28 @@ def authorize_start(
             width=size[0],
             height=size[1],
             destinations=", ".join(destinations),
+            avatar_id=avatar_id,
             started_at=now,
             lease_expires_at=now + LEASE,
             seconds=0,
         )
         session.add(stream)
         return StreamGrant(stream.id, size[0], size[1], left.remaining_s, plan, notice)
+
+
+def _usable_avatar(session: Session, user_id: int, plan: Plan) -> int | None:
+    """The active avatar's id, if the plan allows it (after a downgrade it may not)."""
+    active = session.get(ActiveAvatar, user_id)
+    if active is None:
+        return None
+    avatar = session.get(Avatar, active.avatar_id)
+    source = session.get(Avatar, avatar.source_id) if avatar and avatar.source_id else avatar
+    if source is not None and not allows(plan, source.required_plan):
+        raise StreamRefused(
+            "avatar_not_in_plan",
+            f"your active avatar needs the {source.required_plan} plan: choose another",
+        )
+    return active.avatar_id
 
 
 def clamp_resolution(width: int, height: int, plan: Plan) -> tuple[tuple[int, int], str | None]:

@@ -96,3 +96,31 @@ def test_a_broken_catalogue_is_refused_with_what_is_wrong(bad: str) -> None:
         match = "plan 'platinum': missing"
     with pytest.raises(PlanError, match=match):
         parse_catalogue(text)
+
+
+PUBLIC = {
+    ("GET", "/api/v1/config"),
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/plans"),
+    ("GET", "/api/v1/auth/session"),
+    ("POST", "/api/v1/auth/signup"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/logout"),
+}
+
+
+async def test_every_other_endpoint_needs_a_signed_in_account(settings: Settings) -> None:
+    """Walks the app's own OpenAPI description, so an endpoint added later is covered too."""
+    async with running_studio(settings) as studio, studio.client() as anonymous:
+        checked = 0
+        for route, operations in studio.app.openapi()["paths"].items():
+            for method in operations:
+                if (method.upper(), route) in PUBLIC:
+                    continue
+                path = route.removeprefix("/api/v1").replace("{", "").replace("}", "")
+                path = "/".join("1" if part.endswith("_id") else part for part in path.split("/"))
+                answer = await anonymous.request(method.upper(), path, json={})
+                assert answer.status_code == 401, (method, route, answer.text)
+                assert answer.json()["error"]["code"] == "not_signed_in"
+                checked += 1
+    assert checked >= 25  # sessions, destinations, avatars, admin, me

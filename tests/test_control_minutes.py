@@ -264,3 +264,29 @@ def test_suspension_levels_last_their_time_then_lapse_by_themselves(db: Database
             assert active_suspension(session, user_id, T0 + timedelta(days=days)) is None
         # Reactivated without anyone lifting it: the user may stream again.
         authorize_start(db, user_id, 1280, 720, [], "w", T0 + timedelta(days=days))
+
+
+def test_a_stream_records_its_avatar_and_refuses_one_the_plan_lost(db: Database) -> None:
+    from control.avatars import pick_preset, set_active
+    from control.models import Avatar
+
+    user_id = new_user(db, plan="zeus")
+    with db.write() as session:
+        preset = Avatar(
+            user_id=None, name="Golden", kind="glb", file_path="/x.glb", size_bytes=1,
+            status="ready", public=True, required_plan="zeus", created_at=T0,
+        )  # fmt: skip
+        session.add(preset)
+        session.flush()
+        preset_id = preset.id
+    mine = pick_preset(db, user_id, preset_id, T0)["id"]
+    set_active(db, user_id, mine)
+    grant = authorize_start(db, user_id, 1280, 720, [], "w", T0)
+    with db.read() as session:
+        assert session.get(StreamSession, grant.stream_id).avatar_id == mine
+    end_stream(db, grant.stream_id, "stopped", T0)
+    with db.write() as session:
+        set_plan(session, user_id, "spartan", T0)
+    with pytest.raises(StreamRefused, match="needs the zeus plan") as refused:
+        authorize_start(db, user_id, 1280, 720, [], "w", T0)
+    assert refused.value.code == "avatar_not_in_plan"

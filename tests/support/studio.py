@@ -15,6 +15,7 @@ import httpx
 import uvicorn
 from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from fastapi import FastAPI
 
 from config import Settings
 from control.accounts import EmailTaken, create_user
@@ -33,6 +34,7 @@ class Studio:
     registry: SessionRegistry
     base_url: str
     token: str
+    app: FastAPI
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         """Another client of the API (signed in with ``token`` when given)."""
@@ -82,7 +84,7 @@ async def running_studio(settings: Settings) -> AsyncIterator[Studio]:
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as api:
             token = await sign_up(api, STREAMER, plan="goat", settings=settings)
-            yield Studio(api, app.state.registry, base, token)
+            yield Studio(api, app.state.registry, base, token, app)
     finally:
         server.should_exit = True
         await task
