@@ -5,7 +5,7 @@ the routes defined inside ``control_router``, and those must be real objects, no
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +30,7 @@ from control.moderation import (
     suspend,
     warn,
 )
+from control.operations import system_logs, usage_per_user
 from control.plans import catalogue
 from control.subscriptions import current_plan
 
@@ -256,6 +257,25 @@ def admin_router(router: APIRouter, db: Database, clock: Callable[[], datetime])
         """End a live stream: its worker stops it cleanly at its next minute tick."""
         end_live_stream(db, admin(account), stream_id, clock())
         return {"ending": True}
+
+    @router.get("/admin/logs")
+    async def logs(
+        account: SignedIn,
+        level: Annotated[str | None, Query(pattern="^(?i:warning|error|critical)$")] = None,
+        page: PageNumber = 1,
+        per_page: PerPage = 50,
+    ) -> dict[str, Any]:
+        """The studio's logged warnings and errors, newest first."""
+        admin(account)
+        return system_logs(db, level, page, per_page)
+
+    @router.get("/admin/usage")
+    async def usage(
+        account: SignedIn, days: Annotated[int, Query(ge=1, le=366)] = 7
+    ) -> dict[str, Any]:
+        """Streamed seconds and compute per user over the last ``days`` days."""
+        admin(account)
+        return {"days": days, "users": usage_per_user(db, clock() - timedelta(days=days))}
 
     @router.get("/admin/audit")
     async def audit(

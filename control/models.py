@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -269,3 +270,35 @@ class Background(Base):
     value: Mapped[str] = mapped_column(String(1024))  # image path, or "#rrggbb"
     required_plan: Mapped[str] = mapped_column(String(32), default="free")
     created_at: Mapped[datetime] = mapped_column(Time)
+
+
+class ComputeUsage(Base):
+    """What one stream cost its worker, recorded when it ends."""
+
+    __tablename__ = "compute_usage"
+
+    stream_session_id: Mapped[str] = mapped_column(
+        ForeignKey("stream_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    worker: Mapped[str] = mapped_column(String(128))
+    live_seconds: Mapped[float] = mapped_column(Float)
+    frames_out: Mapped[int] = mapped_column(BigInteger)
+    frames_dropped: Mapped[int] = mapped_column(BigInteger)
+    tracking_fps: Mapped[float] = mapped_column(Float)
+    encoder: Mapped[str] = mapped_column(String(32))
+    # CPU seconds of the whole worker process while the stream ran: shared with any other
+    # stream of that worker, so an upper bound for this one.
+    process_cpu_s: Mapped[float] = mapped_column(Float)
+
+
+class SystemLog(Base):
+    """A warning or error the studio logged, kept for the admin pages."""
+
+    __tablename__ = "system_logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(Time, index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    logger: Mapped[str] = mapped_column(String(128))
+    message: Mapped[str] = mapped_column(Text)
+    worker: Mapped[str] = mapped_column(String(128))

@@ -39,6 +39,7 @@ from control.destinations import (
 )
 from control.migrate import upgrade
 from control.moderation import ModerationError, NotAdmin, UnknownStream, UnknownUser
+from control.operations import DatabaseLogHandler
 from control.plans import PlanError
 from control.streams import StreamRefused
 from control.subscriptions import current_plan
@@ -54,6 +55,7 @@ from streamer.ice import limit_host_addresses
 from streamer.pipeline import AlreadyLive, CameraSilent, PipelineClosed
 from streamer.sdp import MAX_SDP_BYTES, InvalidOffer
 from streamer.session import (
+    WORKER,
     MediaNotConnected,
     Owner,
     SessionNotFound,
@@ -134,10 +136,15 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        system_log = DatabaseLogHandler(database, WORKER)
+        front = system_log.start()
+        logging.getLogger().addHandler(front)  # warnings and errors, for the admin pages
         sweeper = asyncio.create_task(_sweep_forever(registry), name="vida-sweep")
         yield
         sweeper.cancel()
         await registry.close_all("server shutting down")
+        logging.getLogger().removeHandler(front)
+        system_log.stop()
         database.close()
 
     app = FastAPI(title="VIDA studio", version="0.1.0", lifespan=lifespan)

@@ -113,6 +113,11 @@ class LiveOutput:
         """True when no destination is left to stream to (reconnects included)."""
         return self._fanout.all_failed()
 
+    @property
+    def encoder_name(self) -> str:
+        """The H.264 encoder in use ("h264_nvenc", "libx264"), or "" before it opened."""
+        return self._encoder.codec_name if self._encoder is not None else ""
+
     async def stop(self) -> float:
         """Flush the encoder, write trailers, close destinations; returns seconds streamed."""
         if not self._stopped:

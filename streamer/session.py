@@ -18,10 +18,12 @@ from config import Settings
 from control.accounts import Account
 from control.clock import utcnow
 from control.db import Database
+from control.operations import StreamCost, record_cost
 from control.plans import Plan
 from control.streams import authorize_start, clamp_resolution, end_stream
 from rtmp import Destination
 from streamer.ice import ice_configuration
+from streamer.live import LiveOutput
 from streamer.minute_meter import MinuteMeter
 from streamer.pipeline import AlreadyLive, CameraSilent, PipelineSettings, StreamPipeline
 from streamer.sdp import InvalidOffer, add_start_bitrate, check_offer
@@ -128,6 +130,11 @@ class Owner:
     plan: Plan
 
 
+def _process_cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 class StudioSession:
     """A page's peer connection and its stream pipeline."""
 
@@ -137,6 +144,8 @@ class StudioSession:
         self.owner = owner
         self._db = db
         self.meter: MinuteMeter | None = None
+        self._cpu_at_start = 0.0
+        self._tracked_at_start = 0.0
         self._meter_task: asyncio.Task[None] | None = None
         self.pipeline = StreamPipeline(pipeline_settings(settings, WEBRTC_AUDIO_LAG_S, owner.plan))
         self.pc = RTCPeerConnection(ice_configuration(settings.ice_servers))
@@ -190,6 +199,9 @@ class StudioSession:
                 raise
             tick = self.settings.minute_tick_s
             self.meter = MinuteMeter(self._db, grant.stream_id, grant.remaining_s, tick, utcnow)
+            self._cpu_at_start = _process_cpu_s()
+            tracking = self.pipeline.tracking
+            self._tracked_at_start = tracking.rate.total if tracking else 0.0
             self._meter_task = asyncio.create_task(self._run_meter(self.meter))
         log.info("session %s live to %s", self.id, destination.display)
         return {
@@ -201,14 +213,34 @@ class StudioSession:
     async def stop_live(self, reason: str = "stopped") -> dict[str, Any]:
         """Stop streaming (the preview keeps running); returns the seconds streamed."""
         async with self._live_lock:
+            live = self.pipeline.live
             seconds = await self.pipeline.stop_live()
             meter, self.meter = self.meter, None
             if self._meter_task is not None and self._meter_task is not asyncio.current_task():
                 self._meter_task.cancel()
             if meter is not None:
                 await meter.finish(reason)
+                if live is not None:
+                    await self._record_cost(meter.stream_id, live, seconds)
         log.info("session %s stopped after %.1f s (%s)", self.id, seconds, reason)
         return {"live": False, "streamed_seconds": round(seconds, 2)}
+
+    async def _record_cost(self, stream_id: str, live: LiveOutput, seconds: float) -> None:
+        tracking = self.pipeline.tracking
+        tracked = tracking.rate.total - self._tracked_at_start if tracking else 0.0
+        cost = StreamCost(
+            worker=WORKER,
+            live_seconds=round(seconds, 2),
+            frames_out=int(live.frames_out.total),
+            frames_dropped=live.frames_dropped,
+            tracking_fps=round(tracked / seconds, 1) if seconds else 0.0,
+            encoder=live.encoder_name,
+            process_cpu_s=round(_process_cpu_s() - self._cpu_at_start, 2),
+        )
+        try:
+            await asyncio.to_thread(record_cost, self._db, stream_id, cost)
+        except Exception:  # a missing cost record must not fail Stop
+            log.exception("could not record the cost of stream %s", stream_id)
 
     async def _run_meter(self, meter: MinuteMeter) -> None:
         await meter.run()

@@ -112,3 +112,42 @@ async def test_a_live_stream_ends_when_an_admin_steps_in(settings: Settings, act
         assert expected in stats["error"]
         assert (await admin.get("/admin/streams")).json()["total"] == 0
         await page.close()
+
+
+async def test_admins_see_warnings_and_what_each_stream_cost(settings: Settings) -> None:
+    import logging
+
+    from control.db import Database
+    from control.models import ComputeUsage
+
+    settings = settings.replace(minute_tick_s=0.5)
+    async with running_studio(settings) as studio, studio.client() as admin:
+        await sign_up(admin, "boss@example.com", plan="free", settings=settings, role="admin")
+        logging.getLogger("streamer.test").warning("the camera of %s hiccupped", "someone")
+
+        async def logged() -> bool:
+            logs = (await admin.get("/admin/logs", params={"level": "warning"})).json()
+            return any("hiccupped" in item["message"] for item in logs["items"])
+
+        await wait_until(logged, timeout=5)
+        page = await connect_page(studio.api, PictureTrack(moving_person_frames(640, 360, 30)))
+        live = await studio.api.post(f"/sessions/{page.session_id}/live", json={"kind": "record"})
+        assert live.status_code == 200
+
+        async def streamed() -> bool:
+            stats = (await studio.api.get(f"/sessions/{page.session_id}/stats")).json()
+            return stats.get("live_seconds", 0) >= 2
+
+        await wait_until(streamed, timeout=10)
+        await studio.api.post(f"/sessions/{page.session_id}/stop")
+        usage = (await admin.get("/admin/usage", params={"days": 1})).json()
+        bad = await admin.get("/admin/logs", params={"level": "chatter"})
+        await page.close()
+    assert bad.status_code == 422
+    [row] = [u for u in usage["users"] if u["email"] == "streamer@example.com"]
+    assert row["streams"] == 1 and row["seconds"] >= 2 and row["process_cpu_s"] > 0
+    db = Database(settings.database)
+    with db.read() as session:
+        [cost] = session.query(ComputeUsage).all()
+    db.close()
+    assert cost.frames_out > 40 and cost.encoder == "libx264" and cost.live_seconds >= 2
