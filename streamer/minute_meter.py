@@ -67,10 +67,12 @@ class MinuteMeter:
                 await asyncio.sleep(self.tick_s)
         self.exhausted.set()
 
-    async def charge(self) -> None:
-        """Charge the whole seconds streamed since the last charge."""
+    async def charge(self, final: bool = False) -> None:
+        """Charge the whole seconds streamed since the last charge (the last charge rounds
+        the streamed time to the nearest second, so no stream loses or gains more than half)."""
         async with self._lock:
-            streamed = int(time.monotonic() - self._started)
+            elapsed = time.monotonic() - self._started
+            streamed = round(elapsed) if final else int(elapsed)
             seconds = streamed - self._charged
             if seconds <= 0 and self.remaining_s > 0:
                 return
@@ -86,5 +88,5 @@ class MinuteMeter:
 
     async def finish(self, reason: str) -> None:
         """Charge what is left to charge and record the end of the stream."""
-        await self.charge()
+        await self.charge(final=True)
         await asyncio.to_thread(end_stream, self.db, self.stream_id, reason, self.clock())

@@ -145,9 +145,10 @@ async def test_admins_see_warnings_and_what_each_stream_cost(settings: Settings)
         await page.close()
     assert bad.status_code == 422
     [row] = [u for u in usage["users"] if u["email"] == "streamer@example.com"]
-    assert row["streams"] == 1 and row["seconds"] >= 2 and row["process_cpu_s"] > 0
+    # Charged from when the destination took the stream; the stats count from Go live.
+    assert row["streams"] == 1 and row["seconds"] >= 1 and row["process_cpu_s"] > 0
     db = Database(settings.database)
     with db.read() as session:
         [cost] = session.query(ComputeUsage).all()
     db.close()
-    assert cost.frames_out > 40 and cost.encoder == "libx264" and cost.live_seconds >= 2
+    assert cost.frames_out > 40 and cost.encoder == "libx264" and cost.live_seconds > 1.5
