@@ -32,6 +32,7 @@ class Balance:
     weekly_used_s: int
     addon_left_s: int
     week_start: datetime
+    plan_id: str  # the plan in force at that moment
 
     @property
     def weekly_left_s(self) -> int:
@@ -58,6 +59,7 @@ class Debit:
     repeated: bool  # this tick was charged before: nothing more was taken
     stream_ended: bool  # the stream has ended: nothing was taken, the worker must stop
     end_reason: str | None = None  # why it ended (e.g. "suspended", "lease_expired")
+    plan_id: str = "free"  # the user's plan now: a change applies to running streams too
 
 
 def _active_addons(session: Session, user_id: int, now: datetime) -> list[AddOn]:
@@ -81,8 +83,8 @@ def balance(session: Session, user_id: int, now: datetime) -> Balance:
     addon_left = sum(
         max(0, a.quantity * 60 - a.used_s) for a in _active_addons(session, user_id, now)
     )
-    weekly = current_plan(session, user_id, now).weekly_stream_minutes * 60
-    return Balance(weekly, int(used), addon_left, start)
+    plan = current_plan(session, user_id, now)
+    return Balance(plan.weekly_stream_minutes * 60, int(used), addon_left, start, plan.id)
 
 
 def lock_user(session: Session, user_id: int) -> User:
@@ -111,13 +113,15 @@ def debit(db: Database, stream_id: str, tick: int, seconds: int, now: datetime) 
             )
         ).first()
         if done is not None:
-            return Debit(done.weekly_s + done.addon_s, left.remaining_s, True, False)
+            return Debit(
+                done.weekly_s + done.addon_s, left.remaining_s, True, False, None, left.plan_id
+            )
         if stream.ended_at is None and (user.blocked or active_suspension(session, user.id, now)):
             # An admin blocked or suspended them while live: the stream ends at this tick.
             stream.ended_at = now
             stream.end_reason = "blocked" if user.blocked else "suspended"
         if stream.ended_at is not None:
-            return Debit(0, left.remaining_s, False, True, stream.end_reason)
+            return Debit(0, left.remaining_s, False, True, stream.end_reason, left.plan_id)
         weekly = min(seconds, left.weekly_left_s)
         from_addons = _take_from_addons(session, stream.user_id, seconds - weekly, now)
         session.add(
@@ -133,7 +137,8 @@ def debit(db: Database, stream_id: str, tick: int, seconds: int, now: datetime) 
         )
         stream.seconds += weekly + from_addons
         stream.lease_expires_at = now + LEASE
-        return Debit(weekly + from_addons, left.remaining_s - weekly - from_addons, False, False)
+        charged = weekly + from_addons
+        return Debit(charged, left.remaining_s - charged, False, False, None, left.plan_id)
 
 
 def _take_from_addons(session: Session, user_id: int, wanted: int, now: datetime) -> int:

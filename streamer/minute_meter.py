@@ -35,6 +35,8 @@ class MinuteMeter:
         self.db, self.stream_id, self.tick_s, self.clock = db, stream_id, tick_s, clock
         self.remaining_s = remaining_s  # as of the last debit
         self.end_reason: str | None = None  # set when the control plane ended the stream
+        self.plan_id: str | None = None  # the plan in force at the last charge
+        self.on_plan_change: Callable[[str], None] | None = None
         self.exhausted = asyncio.Event()
         self._started = time.monotonic()
         self._charged = 0
@@ -85,6 +87,10 @@ class MinuteMeter:
                 self.remaining_s, self.end_reason = 0, result.end_reason or "ended"
             else:
                 self.remaining_s = result.remaining_s
+            changed = result.plan_id != self.plan_id
+            self.plan_id = result.plan_id
+            if changed and self.on_plan_change is not None:
+                self.on_plan_change(result.plan_id)
 
     async def finish(self, reason: str) -> None:
         """Charge what is left to charge and record the end of the stream."""

@@ -19,7 +19,7 @@ from control.accounts import Account
 from control.clock import utcnow
 from control.db import Database
 from control.operations import StreamCost, record_cost
-from control.plans import Plan
+from control.plans import Plan, plan
 from control.streams import authorize_start, clamp_resolution, end_stream
 from rtmp import Destination
 from streamer.ice import ice_configuration
@@ -199,6 +199,7 @@ class StudioSession:
                 raise
             tick = self.settings.minute_tick_s
             self.meter = MinuteMeter(self._db, grant.stream_id, grant.remaining_s, tick, utcnow)
+            self.meter.plan_id, self.meter.on_plan_change = grant.plan.id, self._apply_plan
             self._cpu_at_start = _process_cpu_s()
             tracking = self.pipeline.tracking
             self._tracked_at_start = tracking.rate.total if tracking else 0.0
@@ -224,6 +225,17 @@ class StudioSession:
                     await self._record_cost(meter.stream_id, live, seconds)
         log.info("session %s stopped after %.1f s (%s)", self.id, seconds, reason)
         return {"live": False, "streamed_seconds": round(seconds, 2)}
+
+    def _apply_plan(self, plan_id: str) -> None:
+        """A plan change while live: tracking follows at once (the output size cannot change
+        without restarting the encoder, so it stays until the next session)."""
+        self.owner = Owner(self.owner.account, plan(plan_id))
+        tracking = tracking_settings(self.settings, self.owner.plan) or TrackingSettings(
+            features=Features.parse("none")
+        )
+        if self.pipeline.tracking is not None:
+            self.pipeline.tracking.reconfigure(tracking)
+        log.info("session %s now follows the %s plan", self.id, plan_id)
 
     async def _record_cost(self, stream_id: str, live: LiveOutput, seconds: float) -> None:
         tracking = self.pipeline.tracking

@@ -75,6 +75,13 @@ class TrackingWorker:
             raise CalibrationError("tracking has not started yet: wait for the camera")
         return tracker.calibrate()
 
+    def reconfigure(self, settings: TrackingSettings) -> None:
+        """Track other features or at another quality (a plan change), from the next frame."""
+        self.settings = settings
+        tracker = self._tracker
+        if tracker is not None:
+            tracker.reconfigure(settings.features, settings.quality)
+
     def stats(self) -> dict[str, Any]:
         """Tracking rate, per-stage times and what is in view, for the page."""
         latest = self.latest

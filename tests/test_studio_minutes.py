@@ -147,3 +147,28 @@ async def test_the_plan_sets_the_output_size_and_what_is_tracked(settings: Setti
     g = goat_session.pipeline.settings
     assert (g.width, g.height) == (1920, 1080)
     assert g.tracking.features.names() == ["face", "eye", "expression", "body", "hand", "finger"]
+
+
+async def test_a_plan_change_reaches_a_running_stream(settings: Settings) -> None:
+    from control.subscriptions import set_plan
+
+    settings = settings.replace(minute_tick_s=0.3)
+    async with running_studio(settings) as studio, studio.client() as api:
+        await sign_up(api, "upgrader@example.com")  # free: face and eyes only
+        page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
+        stats_url = f"/sessions/{page.session_id}/stats"
+        assert (await api.get(stats_url)).json()["tracking"]["features"] == ["face", "eye"]
+        live = await api.post(f"/sessions/{page.session_id}/live", json={"kind": "record"})
+        assert live.status_code == 200
+        db = Database(settings.database)
+        with db.write() as session:
+            set_plan(session, find_user(db, "upgrader@example.com").id, "zeus", utcnow())
+        db.close()
+
+        async def upgraded() -> bool:
+            features = (await api.get(stats_url)).json()["tracking"]["features"]
+            return features == ["face", "eye", "expression", "body", "hand", "finger"]
+
+        await wait_until(upgraded, timeout=10)  # at the next minute tick, without a restart
+        assert (await api.get(stats_url)).json()["live"]
+        await page.close()
