@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from control import avatars, destinations
+from control import avatars, backgrounds, destinations
 from control.accounts import Account, authenticate, create_user, sign_in, sign_out
 from control.accounts import NotAuthenticated as NotAuthenticated
 from control.db import Database
@@ -154,6 +154,7 @@ def control_router(
     admin_router(router, db, clock)
     destinations_router(router, db, clock, box)
     avatars_router(router, db, clock, avatars_dir)
+    backgrounds_router(router, db, clock, avatars_dir.parent / "backgrounds")
 
     @router.get("/plans")
     async def plans() -> dict[str, Any]:
@@ -383,3 +384,42 @@ def avatars_router(
     async def remove_avatar(avatar_id: int, account: SignedIn) -> None:
         """Delete one of your avatars."""
         avatars.delete_avatar(db, account.id, avatar_id)
+
+
+class ColourBackground(BaseModel):
+    """A solid colour or chroma green."""
+
+    name: str = Field(default="", max_length=100)
+    kind: str = Field(pattern="^(color|chroma)$")
+    value: str = Field(default="", max_length=7)
+
+
+def backgrounds_router(
+    router: APIRouter, db: Database, clock: Callable[[], datetime], folder: Path
+) -> None:
+    """The background catalogue and the user's own backgrounds."""
+
+    @router.get("/backgrounds")
+    async def list_backgrounds(account: SignedIn) -> dict[str, Any]:
+        """The catalogue by category (``locked`` ones name the plan that unlocks them), then
+        your own."""
+        return {"items": backgrounds.catalogue(db, account.id, clock())}
+
+    @router.post("/backgrounds", status_code=201)
+    async def add_colour(body: ColourBackground, account: SignedIn) -> dict[str, Any]:
+        """Save a solid colour (``#rrggbb``) or chroma green background."""
+        return backgrounds.add_colour(db, account.id, body.name, body.kind, body.value, clock())
+
+    @router.post("/backgrounds/image", status_code=201)
+    async def upload_image(
+        request: Request, account: SignedIn, name: Annotated[str, Query(max_length=100)] = ""
+    ) -> dict[str, Any]:
+        """Upload a PNG or JPEG as the request body (streamed, 20 MB at most)."""
+        return await backgrounds.store_image(
+            db, account.id, name, request.stream(), folder, clock()
+        )
+
+    @router.delete("/backgrounds/{background_id}", status_code=204)
+    async def remove_background(background_id: int, account: SignedIn) -> None:
+        """Delete one of your own backgrounds."""
+        backgrounds.delete_background(db, account.id, background_id)

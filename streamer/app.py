@@ -28,6 +28,7 @@ from control.avatars import (
     UnknownAvatar,
     UploadTooLarge,
 )
+from control.backgrounds import BackgroundError, UnknownBackground
 from control.clock import utcnow
 from control.db import Database
 from control.destinations import (
@@ -93,6 +94,8 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     AvatarError: (422, "invalid_avatar"),
     PlanLacksFeature: (403, "plan_lacks_feature"),
     UnknownAvatar: (404, "unknown_avatar"),
+    BackgroundError: (422, "invalid_background"),
+    UnknownBackground: (404, "unknown_background"),
     InvalidDestination: (422, "invalid_destination"),
     DestinationFailed: (502, "destination_failed"),
     StudioFull: (503, "studio_full"),
