@@ -63,12 +63,13 @@ def add_colour(
         raise BackgroundError(
             'a colour background needs kind "color" or "chroma" and a value like #1e90ff'
         )
+    value = value.lower()
     with db.write() as session:
         row = Background(
             user_id=user_id,
             name=(name.strip() or value)[:100],
             kind=kind,
-            value=value.lower(),
+            value=value,
             created_at=now,
         )
         session.add(row)
