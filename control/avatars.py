@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from control.db import Database
 from control.minutes import lock_user
 from control.models import ActiveAvatar, AddOn, Avatar, AvatarCategory
+from control.paging import Page, fetch_page
 from control.plans import PLAN_ORDER, Plan
 from control.subscriptions import current_plan
 
@@ -205,28 +206,17 @@ def delete_avatar(db: Database, user_id: int, avatar_id: int) -> None:
 
 
 def listing(db: Database, user_id: int, page: int, per_page: int, now: datetime) -> dict[str, Any]:
-    """The user's avatars, newest first, with the active one marked and the slots left."""
+    """The user's avatars, newest first, with the active one marked and the plan's slots."""
     with db.read() as session:
         plan = current_plan(session, user_id, now)
-        mine = Avatar.user_id == user_id
-        total = session.scalar(select(func.count()).select_from(Avatar).where(mine))
         active = session.get(ActiveAvatar, user_id)
-        rows = session.scalars(
-            select(Avatar)
-            .where(mine)
-            .order_by(Avatar.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        ).all()
-        return {
-            "items": [
-                describe(a, active=active is not None and active.avatar_id == a.id) for a in rows
-            ],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
+        active_id = active.avatar_id if active else None
+        statement = select(Avatar).where(Avatar.user_id == user_id).order_by(Avatar.id.desc())
+        rows, total = fetch_page(session, statement, page, per_page)
+        items = [describe(a, active=a.id == active_id) for a in rows]
+        return Page(items, page, per_page, total).to_dict() | {
             "slots": avatar_slots(session, user_id, plan, now),
-            "active_avatar_id": active.avatar_id if active else None,
+            "active_avatar_id": active_id,
         }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 
 from control.db import Database
 from control.models import SavedDestination
+from control.paging import Page, fetch_page
 
 # Where each platform ingests (RTMP(S)); X's depends on the region Media Studio Producer shows.
 PRESETS: dict[str, str | None] = {
@@ -198,21 +199,13 @@ def delete(db: Database, user_id: int, destination_id: int) -> None:
 def listing(db: Database, user_id: int, page: int, per_page: int) -> dict[str, Any]:
     """The user's destinations, the default first, one page of them."""
     with db.read() as session:
-        mine = SavedDestination.user_id == user_id
-        total = session.scalar(select(func.count()).select_from(SavedDestination).where(mine))
-        rows = session.scalars(
+        statement = (
             select(SavedDestination)
-            .where(mine)
+            .where(SavedDestination.user_id == user_id)
             .order_by(SavedDestination.is_default.desc(), SavedDestination.id)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        ).all()
-        return {
-            "items": [describe(r) for r in rows],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
-        }
+        )
+        rows, total = fetch_page(session, statement, page, per_page)
+        return Page([describe(r) for r in rows], page, per_page, total).to_dict()
 
 
 def unlock(db: Database, box: KeyBox, user_id: int, destination_id: int) -> tuple[str, str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from control.accounts import Account
 from control.db import Database
 from control.models import AuditEntry, Caution, StreamSession, Suspension, User
+from control.paging import Page, fetch_page
 from control.subscriptions import set_plan
 
 # Level → how long the suspension lasts; level 7 never ends (only an admin lifts it).
@@ -33,25 +33,6 @@ class UnknownUser(LookupError):
 
 class UnknownStream(LookupError):
     """No live stream has that id."""
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list, and how many items there are in all."""
-
-    items: list[dict[str, Any]]
-    page: int
-    per_page: int
-    total: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {
-            "items": self.items,
-            "page": self.page,
-            "per_page": self.per_page,
-            "total": self.total,
-        }
 
 
 def require_admin(account: Account) -> None:
@@ -175,17 +156,11 @@ def record(
 def list_users(db: Database, query: str, page: int, per_page: int, now: datetime) -> Page:
     """Users whose address contains ``query``, newest first, with their standing."""
     with db.read() as session:
-        where = User.email.contains(query.strip().lower()) if query.strip() else True
-        total = session.scalar(select(func.count()).select_from(User).where(where))
-        users = session.scalars(
-            select(User)
-            .where(where)
-            .order_by(User.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        ).all()
-        items = [standing(session, user, now) for user in users]
-    return Page(items, page, per_page, total)
+        statement = select(User).order_by(User.id.desc())
+        if query.strip():
+            statement = statement.where(User.email.contains(query.strip().lower()))
+        users, total = fetch_page(session, statement, page, per_page)
+        return Page([standing(session, user, now) for user in users], page, per_page, total)
 
 
 def standing(session: Session, user: User, now: datetime) -> dict[str, Any]:
@@ -213,16 +188,13 @@ def standing(session: Session, user: User, now: datetime) -> dict[str, Any]:
 def live_streams(db: Database, page: int, per_page: int) -> Page:
     """Streams live now on any worker, newest first."""
     with db.read() as session:
-        live = StreamSession.ended_at.is_(None)
-        total = session.scalar(select(func.count()).select_from(StreamSession).where(live))
-        rows = session.execute(
+        statement = (
             select(StreamSession, User.email)
             .join(User, User.id == StreamSession.user_id)
-            .where(live)
+            .where(StreamSession.ended_at.is_(None))
             .order_by(StreamSession.started_at.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        ).all()
+        )
+        rows, total = fetch_page(session, statement, page, per_page)
         items = [
             {
                 "id": stream.id,
@@ -253,13 +225,9 @@ def end_live_stream(db: Database, admin: Account, stream_id: str, now: datetime)
 def audit_log(db: Database, page: int, per_page: int) -> Page:
     """Admin actions, newest first."""
     with db.read() as session:
-        total = session.scalar(select(func.count()).select_from(AuditEntry))
-        rows = session.scalars(
-            select(AuditEntry)
-            .order_by(AuditEntry.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        ).all()
+        rows, total = fetch_page(
+            session, select(AuditEntry).order_by(AuditEntry.id.desc()), page, per_page
+        )
         items = [
             {
                 "at": row.at.isoformat() + "Z",

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from control.clock import utcnow
 from control.db import Database
 from control.models import ComputeUsage, SystemLog
+from control.paging import Page, fetch_page
 
 
 @dataclass(frozen=True)
@@ -128,15 +129,10 @@ class _Writer(logging.Handler):
 def system_logs(db: Database, level: str | None, page: int, per_page: int) -> dict[str, Any]:
     """Logged warnings and errors, newest first (``level``: only that level)."""
     with db.read() as session:
-        where = SystemLog.level == level.upper() if level else True
-        total = session.scalar(select(func.count()).select_from(SystemLog).where(where))
-        rows = session.scalars(
-            select(SystemLog)
-            .where(where)
-            .order_by(SystemLog.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        ).all()
+        statement = select(SystemLog).order_by(SystemLog.id.desc())
+        if level:
+            statement = statement.where(SystemLog.level == level.upper())
+        rows, total = fetch_page(session, statement, page, per_page)
         items = [
             {
                 "at": r.at.isoformat() + "Z",
@@ -147,4 +143,4 @@ def system_logs(db: Database, level: str | None, page: int, per_page: int) -> di
             }
             for r in rows
         ]
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+    return Page(items, page, per_page, total).to_dict()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from control.accounts import create_user
@@ -50,11 +51,7 @@ def debit_in_threads(url: str, stream_id: str, first_tick: int, tasks: int, tick
             for _attempt in range(2):
                 charged[index] += debit(db, stream_id, tick, 5, T0 + timedelta(seconds=i)).charged_s
 
-    threads = [threading.Thread(target=task, args=(i,)) for i in range(tasks)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _all_at_once(task, tasks)
     db.close()
     return sum(charged)
 
@@ -73,10 +70,15 @@ def start_in_threads(url: str, user_id: int, worker: str, tasks: int) -> int:
         except StreamRefused as refused:
             assert refused.code == "too_many_streams", refused
 
-    threads = [threading.Thread(target=task, args=(i,)) for i in range(tasks)]
+    _all_at_once(task, tasks)
+    db.close()
+    return sum(allowed)
+
+
+def _all_at_once(task: Callable[[int], None], count: int) -> None:
+    """Run ``task(0)`` … ``task(count - 1)`` on threads of their own; wait for all."""
+    threads = [threading.Thread(target=task, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    db.close()
-    return sum(allowed)
