@@ -21,6 +21,8 @@ from sqlalchemy import func, select, update
 from control.db import Database
 from control.models import SavedDestination
 from control.paging import Page, fetch_page
+from rtmp.destination import rtmp_destination
+from rtmp.errors import InvalidDestination
 
 # Where each platform ingests (RTMP(S)); X's depends on the region Media Studio Producer shows.
 PRESETS: dict[str, str | None] = {
@@ -52,7 +54,8 @@ class KeyBox:
         except ValueError:
             raise SecretKeyError(
                 "VIDA_SECRET_KEY must be 32 url-safe base64-encoded bytes "
-                '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key())")'
+                '(python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())")'
             ) from None
 
     @classmethod
@@ -92,21 +95,22 @@ class DestinationFields:
     is_default: bool | None = None
 
 
-def _check_url(url: str) -> str:
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("rtmp", "rtmps") or not parts.hostname:
-        raise DestinationError("the server URL must start with rtmp:// or rtmps:// and name a host")
-    if parts.username or parts.password or parts.query:
-        raise DestinationError("put the stream key in its own field, not in the server URL")
-    return url
-
-
-def _check_key(key: str) -> str:
-    key = key.strip()
-    if not key or any(c.isspace() for c in key) or len(key) > 512:
-        raise DestinationError("the stream key is missing or has spaces in it: copy it again")
-    return key
+def _split(url: str, key: str) -> tuple[str, str]:
+    """(server URL, stream key) by the same rule as going live (``rtmp.rtmp_destination``):
+    a key pasted at the end of the URL is taken out of it. A URL that still has more than the
+    application name is refused: whatever follows could be a key, and the URL is shown."""
+    try:
+        checked = rtmp_destination(url, key)
+    except InvalidDestination as exc:
+        raise DestinationError(str(exc)) from None
+    if len(urlsplit(checked.server_url).path.strip("/").split("/")) > 1:
+        raise DestinationError(
+            "the server URL should end at the application name (e.g. rtmp://host/app): "
+            "put the stream key in its own field"
+        )
+    if len(checked.stream_key) > 512:
+        raise DestinationError("the stream key is too long (512 characters at most)")
+    return checked.server_url, checked.stream_key
 
 
 def describe(row: SavedDestination) -> dict[str, Any]:
@@ -142,13 +146,13 @@ def save(
         raise DestinationError(
             "enter the server URL your platform shows (e.g. in Media Studio Producer)"
         )
-    key = _check_key(fields.stream_key or "")
+    url, key = _split(url, fields.stream_key or "")
     with db.write() as session:
         row = SavedDestination(
             user_id=user_id,
             name=(fields.name or platform).strip()[:100],
             platform=platform,
-            server_url=_check_url(url),
+            server_url=url,
             stream_key_encrypted=box.seal(key),
             key_hint=key[-4:],
             bitrate_kbps=_check_bitrate(fields.bitrate_kbps),
@@ -178,10 +182,14 @@ def change(
         row = _owned(session, user_id, destination_id)
         if fields.name is not None:
             row.name = fields.name.strip()[:100] or row.name
-        if fields.server_url is not None:
-            row.server_url = _check_url(fields.server_url)
-        if fields.stream_key is not None:
-            key = _check_key(fields.stream_key)
+        if fields.server_url is not None or fields.stream_key is not None:
+            url, key = _split(
+                fields.server_url if fields.server_url is not None else row.server_url,
+                fields.stream_key
+                if fields.stream_key is not None
+                else box.open(row.stream_key_encrypted),
+            )
+            row.server_url = url
             row.stream_key_encrypted, row.key_hint = box.seal(key), key[-4:]
         if fields.bitrate_kbps is not None:
             row.bitrate_kbps = _check_bitrate(fields.bitrate_kbps)

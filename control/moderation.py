@@ -84,6 +84,8 @@ def suspend(
     require_admin(admin)
     if level not in SUSPENSION_DAYS:
         raise ModerationError("suspension level must be 1–7 (1 day, 3, 7, 14, 30, 180, permanent)")
+    if user_id == admin.id:
+        raise ModerationError("admins cannot suspend themselves")
     days = SUSPENSION_DAYS[level]
     with db.write() as session:
         _target(session, user_id)

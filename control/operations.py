@@ -38,7 +38,8 @@ def record_cost(db: Database, stream_id: str, cost: StreamCost) -> None:
 
 
 def usage_per_user(db: Database, since: datetime) -> list[dict[str, Any]]:
-    """Streamed seconds and compute per user since ``since``, the most first."""
+    """Streamed seconds and compute per user since ``since``, the most first (streams that
+    never got going, e.g. refused by their RTMP server, do not count)."""
     from control.models import StreamSession, User
 
     with db.read() as session:
@@ -51,7 +52,7 @@ def usage_per_user(db: Database, since: datetime) -> list[dict[str, Any]]:
             )
             .join(StreamSession, StreamSession.user_id == User.id)
             .outerjoin(ComputeUsage, ComputeUsage.stream_session_id == StreamSession.id)
-            .where(StreamSession.started_at >= since)
+            .where(StreamSession.started_at >= since, StreamSession.seconds > 0)
             .group_by(User.email)
             .order_by(func.sum(StreamSession.seconds).desc())
         ).all()

@@ -82,8 +82,8 @@ def authorize_start(
         if left.remaining_s <= 0:
             raise StreamRefused(
                 "no_minutes",
-                f"no stream minutes left this week: they reset {left.resets_at:%A %Y-%m-%d} "
-                "00:00 UTC, or add minutes",
+                f"no stream minutes left this week: they reset on {left.resets_at:%A %-d %B} "
+                "at 00:00 UTC",
             )
         end_expired(session, user_id, now)
         live = session.scalar(

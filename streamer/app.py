@@ -267,7 +267,7 @@ def create_app(settings: Settings) -> FastAPI:
 def open_database(settings: Settings) -> Database:
     """The control plane's database, created or migrated to the newest schema first."""
     if not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # accounts live here
     upgrade(settings.database)
     return Database(settings.database)
 

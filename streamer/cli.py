@@ -13,6 +13,8 @@ from importlib.metadata import version
 
 from config import ConfigError, Settings, load_settings
 from config.settings import parse_resolution
+from control.db import DatabaseError
+from control.destinations import SecretKeyError
 from rtmp import DestinationFailed, InvalidDestination, parse_output
 from streamer.control_commands import add_control_parsers, run_control
 from streamer.pipeline import CameraSilent, StreamPipeline
@@ -92,7 +94,14 @@ def main(argv: list[str] | None = None) -> int:
         if not args.verbose:  # the command reports failures itself, once, at the end
             logging.getLogger("rtmp").setLevel(logging.ERROR)
         return asyncio.run(stream_file(settings, args))
-    except (ConfigError, InvalidDestination, DestinationFailed, CameraSilent) as exc:
+    except (
+        ConfigError,
+        InvalidDestination,
+        DestinationFailed,
+        CameraSilent,
+        DatabaseError,
+        SecretKeyError,
+    ) as exc:
         print(f"vida: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -118,10 +127,11 @@ def serve(settings: Settings) -> int:
     except OSError as exc:
         raise ConfigError(f"data_dir {settings.data_dir}: {exc.strerror}") from None
     ensure_port_free(settings.host, settings.port)
+    app = create_app(settings)  # database and keys first: a bad one fails before the banner
     scheme = "https" if settings.tls_cert else "http"
     print(f"VIDA studio on {scheme}://{settings.host}:{settings.port}/", file=sys.stderr)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         ssl_certfile=settings.tls_cert,

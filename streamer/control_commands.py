@@ -38,16 +38,16 @@ def run_control(args: argparse.Namespace, settings: Settings) -> int:
     from control.accounts import AccountError, create_user, find_user
     from control.clock import utcnow
     from control.db import Database
-    from control.migrate import upgrade
+    from control.migrate import shown, upgrade
     from control.plans import PlanError
     from control.subscriptions import set_plan
 
     url = settings.database
     if settings.database_url == "":
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # accounts live here
     upgrade(url)
     if args.command == "db":
-        print(f"database is at the newest schema: {_display(url)}", file=sys.stderr)
+        print(f"database is at the newest schema: {shown(url)}", file=sys.stderr)
         return 0
     db = Database(url)
     try:
@@ -68,7 +68,7 @@ def run_control(args: argparse.Namespace, settings: Settings) -> int:
 
 def _password() -> str:
     password = os.environ.get(PASSWORD_VARIABLE)
-    if password is not None:
+    if password:
         return password
     if not sys.stdin.isatty():
         raise ConfigError(f"set {PASSWORD_VARIABLE}, or run this on a terminal to be asked")
@@ -76,10 +76,3 @@ def _password() -> str:
     if getpass.getpass("Password again: ") != first:
         raise ConfigError("the two passwords differ")
     return first
-
-
-def _display(url: str) -> str:
-    """The URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

@@ -59,8 +59,8 @@ NOT_CONNECTED_ADVICE = (
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 END_MESSAGES = {  # why the control plane ended a live stream, as the page says it
-    "minutes_exhausted": "your stream minutes ran out, so the stream ended. They reset on "
-    "Monday 00:00 UTC, or add minutes to go on",
+    "minutes_exhausted": "your stream minutes for this week ran out. They reset on Monday "
+    "00:00 UTC",
     "suspended": "this account was suspended, so the stream ended",
     "blocked": "this account was blocked, so the stream ended",
     "lease_expired": "the studio lost track of this stream for a minute, so it ended",

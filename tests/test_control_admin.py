@@ -72,6 +72,9 @@ async def test_an_admin_manages_a_user_and_every_action_is_audited(settings: Set
         assert (await admin.post(f"/admin/users/{uid}/lift-suspension")).json() == {"lifted": 2}
         await admin.post(f"/admin/users/{uid}/block")
         await admin.post(f"/admin/users/{uid}/unblock")
+        me = (await admin.get("/me")).json()["user"]["id"]
+        myself = await admin.post(f"/admin/users/{me}/suspend", json={"level": 1, "reason": "x"})
+        assert myself.status_code == 422 and "cannot suspend themselves" in myself.text
         missing = await admin.post("/admin/users/999999/block")
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_user"
 

@@ -45,13 +45,34 @@ async def test_destinations_are_saved_with_presets_and_keys_never_come_back(
                 {"platform": "custom", "server_url": "https://a.example/live", "stream_key": KEY},
                 "rtmp://",
             ),
-            ({"platform": "youtube", "stream_key": "two words"}, "has spaces"),
+            ({"platform": "youtube", "stream_key": "two words"}, "without spaces"),
             ({"platform": "youtube", "stream_key": KEY, "bitrate_kbps": 99}, "bitrate"),
             ({"platform": "myspace", "stream_key": KEY}, "platform must be one of"),
         ]
         for fields, message in problems:
             refused = await api.post("/destinations", json=fields)
             assert refused.status_code == 422 and message in refused.text, (fields, refused.text)
+
+        # A key pasted at the end of the URL is taken out of it and encrypted like the rest.
+        pasted = await api.post(
+            "/destinations",
+            json={"platform": "custom", "server_url": "rtmp://ingest.example/live/PASTED_9999"},
+        )
+        assert pasted.status_code == 201, pasted.text
+        assert pasted.json()["server_url"] == "rtmp://ingest.example/live"
+        assert pasted.json()["stream_key"] == "****9999"
+        for url in ("rtmp://ingest.example/live/OTHER_1234", "rtmp://ingest.example/a/b"):
+            mixed = await api.post(
+                "/destinations", json={"platform": "custom", "server_url": url, "stream_key": KEY}
+            )
+            assert mixed.status_code == 422 and "its own field" in mixed.text, url
+            assert "OTHER_1234" not in mixed.text
+        patched = await api.patch(
+            f"/destinations/{pasted.json()['id']}",
+            json={"server_url": "rtmp://ingest.example/live/SNEAKY_5678"},
+        )
+        assert patched.status_code == 422 and "SNEAKY" not in patched.text
+        await api.delete(f"/destinations/{pasted.json()['id']}")
 
         edited = await api.patch(
             f"/destinations/{body['id']}",

@@ -55,7 +55,7 @@ async def test_a_stream_ends_cleanly_when_the_minutes_run_out(
 
         await wait_until(ended, timeout=15)
         stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
-        assert "minutes ran out" in stats["error"]
+        assert "minutes for this week ran out" in stats["error"]
         again = await api.post(f"/sessions/{page.session_id}/live", json={"kind": "record"})
         assert again.status_code == 403 and again.json()["error"]["code"] == "no_minutes"
         me = (await api.get("/me")).json()

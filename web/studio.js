@@ -48,10 +48,12 @@ function render() {
     ui.who.textContent = state.account.user.email;
     ui.planName.textContent = `${state.account.plan.name} plan`;
     ui.minutesLeft.textContent = minutesText(state.account.minutes);
+    ui.minutesLeft.classList.toggle("low", state.account.minutes.remaining_s <= 300);
   }
   ui.connect.disabled = state.busy || connected || !signedIn;
   ui.connect.textContent = connected ? "Camera connected" : "Start camera";
-  ui.goLive.disabled = state.busy || !connected || state.live;
+  const noMinutes = signedIn && state.account.minutes.remaining_s <= 0;
+  ui.goLive.disabled = state.busy || !connected || state.live || noMinutes;
   ui.goLive.textContent = recording() ? "Start recording" : "Go live";
   ui.stop.disabled = state.busy || !state.live;
   ui.badge.hidden = !state.live;
@@ -65,9 +67,14 @@ function render() {
 }
 
 function minutesText(minutes) {
-  const left = Math.floor(minutes.remaining_s / 60);
-  const resets = new Date(minutes.resets_at).toUTCString().slice(0, 11);
-  return `${left} min of streaming left · resets ${resets} 00:00 UTC`;
+  const resets = new Date(minutes.resets_at).toLocaleDateString("en-GB", {
+    weekday: "long", day: "numeric", month: "long", timeZone: "UTC",
+  });
+  const reset = `resets on ${resets} at 00:00 UTC`;
+  if (minutes.remaining_s <= 0) return `No streaming minutes left this week · ${reset}`;
+  const min = Math.floor(minutes.remaining_s / 60);
+  const left = min > 0 ? `${min} min` : `${minutes.remaining_s} s`;
+  return `${left} of streaming left · ${reset}`;
 }
 
 async function loadAccount() {
@@ -155,6 +162,10 @@ function showStats(s) {
   setStat("latency", live(`${Math.round(s.latency_ms?.p50)} / ${Math.round(s.latency_ms?.p95)} ms`));
   setStat("live_seconds", live(`${Math.floor(s.live_seconds)} s`));
   setStat("minutes_left", live(`${Math.floor(s.minutes_left_s / 60)} min ${s.minutes_left_s % 60} s`));
+  if (s.live && s.minutes_left_s !== undefined && state.account) {
+    state.account.minutes.remaining_s = s.minutes_left_s; // counts down where it is seen first
+    render();
+  }
   showTrackingStats(s.tracking);
   ui.warnings.replaceChildren(
     ...s.warnings.map((text) => Object.assign(document.createElement("li"), { textContent: text })),
