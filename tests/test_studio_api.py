@@ -270,11 +270,17 @@ async def test_closing_sessions_releases_threads_processes_and_tasks(
 async def test_audio_and_video_stay_in_sync(settings: Settings) -> None:
     """A flash and a beep made at the same instant come out at the same instant."""
     async with running_studio(settings) as studio:
-        t0 = asyncio.get_running_loop().time() + 0.5
+        t0 = asyncio.get_running_loop().time() + 3.0
         page = await connect_page(studio.api, FlashTrack(t0), BeepTrack(t0))
+
+        async def tracking_running() -> bool:  # its models load once per session, at start
+            stats = (await studio.api.get(f"/sessions/{page.session_id}/stats")).json()
+            return stats["tracking"]["fps"] > 0
+
+        await wait_until(tracking_running, timeout=10)
         live = await studio.api.post(f"/sessions/{page.session_id}/live", json={"kind": "record"})
         path = Path(live.json()["destinations"][0]["name"].removeprefix("file "))
-        await wait_until(lambda: asyncio.get_running_loop().time() > t0 + 5.5, timeout=10)
+        await wait_until(lambda: asyncio.get_running_loop().time() > t0 + 5.5, timeout=15)
         await studio.api.post(f"/sessions/{page.session_id}/stop")
         await page.close()
     flashes, beeps = flash_and_beep_onsets(path)
