@@ -20,7 +20,8 @@ from starlette.exceptions import HTTPException
 
 from config import Settings
 from control.accounts import AccountError, EmailTaken, NotAuthenticated, RateLimited
-from control.api import AccountGate, SignedIn, control_router
+from control.api import control_router
+from control.api_deps import AccountGate, SignedIn
 from control.avatars import (
     AvatarError,
     AvatarLimitReached,

@@ -1,0 +1,157 @@
+"""What users own, over the API: saved destinations, avatars, backgrounds (only ever their
+own; another user's answers 404).
+
+No ``from __future__ import annotations`` here: FastAPI reads the dependency annotations of
+the routes defined inside the router functions, and those must be real objects, not strings.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from control import avatars, backgrounds, destinations
+from control.api_deps import PageNumber, PerPage, SignedIn
+from control.db import Database
+from control.destinations import DestinationFields, KeyBox
+
+
+class DestinationIn(BaseModel):
+    """A destination's fields as OBS asks for them; the stream key is write-only."""
+
+    name: str | None = Field(default=None, max_length=100)
+    platform: str | None = Field(default=None, max_length=16)
+    server_url: str | None = Field(default=None, max_length=2048)
+    stream_key: str | None = Field(default=None, max_length=512, repr=False)
+    bitrate_kbps: int | None = None
+    is_default: bool | None = None
+
+    def fields(self) -> DestinationFields:
+        """As the control plane takes them."""
+        return DestinationFields(**self.model_dump())
+
+
+def destinations_router(
+    router: APIRouter, db: Database, clock: Callable[[], datetime], box: KeyBox
+) -> None:
+    """A user's saved RTMP destinations (only ever their own)."""
+
+    @router.get("/destinations")
+    async def list_destinations(
+        account: SignedIn, page: PageNumber = 1, per_page: PerPage = 50
+    ) -> dict[str, Any]:
+        """Your destinations, the default first; stream keys masked."""
+        return destinations.listing(db, account.id, page, per_page)
+
+    @router.post("/destinations", status_code=201)
+    async def add_destination(body: DestinationIn, account: SignedIn) -> dict[str, Any]:
+        """Save a destination (X, YouTube, Twitch or custom); the first becomes the default."""
+        return destinations.save(db, box, account.id, body.fields(), clock())
+
+    @router.patch("/destinations/{destination_id}")
+    async def edit_destination(
+        destination_id: int, body: DestinationIn, account: SignedIn
+    ) -> dict[str, Any]:
+        """Change a destination; a stream key sent replaces the saved one."""
+        return destinations.change(db, box, account.id, destination_id, body.fields())
+
+    @router.delete("/destinations/{destination_id}", status_code=204)
+    async def remove_destination(destination_id: int, account: SignedIn) -> None:
+        """Delete a destination."""
+        destinations.delete(db, account.id, destination_id)
+
+
+class ActiveChoice(BaseModel):
+    """Which avatar goes live."""
+
+    avatar_id: int
+
+
+def avatars_router(
+    router: APIRouter, db: Database, clock: Callable[[], datetime], folder: Path
+) -> None:
+    """My Avatars: uploads, presets, the active one (only ever the user's own)."""
+
+    @router.get("/avatars")
+    async def list_avatars(
+        account: SignedIn, page: PageNumber = 1, per_page: PerPage = 50
+    ) -> dict[str, Any]:
+        """Your avatars, newest first, the active one marked, with the plan's slots."""
+        return avatars.listing(db, account.id, page, per_page, clock())
+
+    @router.post("/avatars", status_code=201)
+    async def upload_avatar(
+        request: Request,
+        account: SignedIn,
+        filename: Annotated[str, Query(max_length=255)],
+        name: Annotated[str, Query(max_length=100)] = "",
+    ) -> dict[str, Any]:
+        """Upload a .glb/.vrm file as the request body (streamed; the plan's size limit).
+
+        It waits in status ``pending`` until the avatar library checks and rigs it.
+        """
+        return await avatars.store_upload(
+            db, account.id, name, filename, request.stream(), folder, clock()
+        )
+
+    @router.get("/avatars/presets")
+    async def list_presets(account: SignedIn) -> dict[str, Any]:
+        """The gallery's presets by category; ``locked`` ones need a bigger plan."""
+        return {"items": avatars.presets(db, account.id, clock())}
+
+    @router.post("/avatars/presets/{preset_id}", status_code=201)
+    async def add_preset(preset_id: int, account: SignedIn) -> dict[str, Any]:
+        """Add a preset to your avatars (it takes one of the plan's slots)."""
+        return avatars.pick_preset(db, account.id, preset_id, clock())
+
+    @router.put("/me/active-avatar")
+    async def choose_active(body: ActiveChoice, account: SignedIn) -> dict[str, Any]:
+        """Switch the avatar that goes live, in one call."""
+        return avatars.set_active(db, account.id, body.avatar_id)
+
+    @router.delete("/avatars/{avatar_id}", status_code=204)
+    async def remove_avatar(avatar_id: int, account: SignedIn) -> None:
+        """Delete one of your avatars."""
+        avatars.delete_avatar(db, account.id, avatar_id)
+
+
+class ColourBackground(BaseModel):
+    """A solid colour or chroma green."""
+
+    name: str = Field(default="", max_length=100)
+    kind: str = Field(pattern="^(color|chroma)$")
+    value: str = Field(default="", max_length=7)
+
+
+def backgrounds_router(
+    router: APIRouter, db: Database, clock: Callable[[], datetime], folder: Path
+) -> None:
+    """The background catalogue and the user's own backgrounds."""
+
+    @router.get("/backgrounds")
+    async def list_backgrounds(account: SignedIn) -> dict[str, Any]:
+        """The catalogue by category (``locked`` ones name the plan that unlocks them), then
+        your own."""
+        return {"items": backgrounds.catalogue(db, account.id, clock())}
+
+    @router.post("/backgrounds", status_code=201)
+    async def add_colour(body: ColourBackground, account: SignedIn) -> dict[str, Any]:
+        """Save a solid colour (``#rrggbb``) or chroma green background."""
+        return backgrounds.add_colour(db, account.id, body.name, body.kind, body.value, clock())
+
+    @router.post("/backgrounds/image", status_code=201)
+    async def upload_image(
+        request: Request, account: SignedIn, name: Annotated[str, Query(max_length=100)] = ""
+    ) -> dict[str, Any]:
+        """Upload a PNG or JPEG as the request body (streamed, 20 MB at most)."""
+        return await backgrounds.store_image(
+            db, account.id, name, request.stream(), folder, clock()
+        )
+
+    @router.delete("/backgrounds/{background_id}", status_code=204)
+    async def remove_background(background_id: int, account: SignedIn) -> None:
+        """Delete one of your own backgrounds."""
+        backgrounds.delete_background(db, account.id, background_id)
