@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from control.db import Database
 from control.models import AuthFailure, AuthToken, Subscription, User
+from control.plans import plan as find_plan
 
 TOKEN_LIFETIME = timedelta(days=30)
 MIN_PASSWORD = 10
@@ -96,8 +97,6 @@ def create_user(
     check_password(password)
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    from control.plans import plan as find_plan
-
     find_plan(plan)  # PlanError for a plan that does not exist
     try:
         with db.write() as session:

@@ -21,6 +21,7 @@ from control.models import ActiveAvatar, AddOn, Avatar, AvatarCategory
 from control.paging import Page, fetch_page
 from control.plans import PLAN_ORDER, Plan
 from control.subscriptions import current_plan
+from control.uploads import receive
 
 KINDS = {".glb": "glb", ".vrm": "vrm"}  # binary glTF containers; .gltf with buffers later
 
@@ -35,10 +36,6 @@ class AvatarLimitReached(AvatarError):
 
 class PlanLacksFeature(PermissionError):
     """The plan does not include this (the message names a plan that does)."""
-
-
-class UploadTooLarge(AvatarError):
-    """The upload is over the plan's size limit."""
 
 
 class UnknownAvatar(LookupError):
@@ -103,8 +100,11 @@ async def store_upload(
     limit = plan.max_upload_mb * 1024 * 1024
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{user_id}-{secrets.token_hex(8)}.{kind}"
+    too_large = f"the {plan.name} plan takes avatar files up to {plan.max_upload_mb} MB"
+    size, _ = await receive(chunks, path, limit, too_large, _check_gltf)
     try:
-        size = await _write_limited(chunks, path, limit, plan)
+        if size < 12:
+            raise AvatarError("the file is empty or cut short")
         with db.write() as session:
             _check_room(session, user_id, now)
             avatar = Avatar(
@@ -125,21 +125,9 @@ async def store_upload(
         raise
 
 
-async def _write_limited(chunks: AsyncIterator[bytes], path: Path, limit: int, plan: Plan) -> int:
-    size = 0
-    with path.open("wb") as out:
-        async for chunk in chunks:
-            if size == 0 and chunk and not chunk.startswith(b"glTF"[: len(chunk)]):
-                raise AvatarError("this is not a binary glTF file (.glb/.vrm start with 'glTF')")
-            size += len(chunk)
-            if size > limit:
-                raise UploadTooLarge(
-                    f"the {plan.name} plan takes avatar files up to {plan.max_upload_mb} MB"
-                )
-            out.write(chunk)
-    if size < 12:
-        raise AvatarError("the file is empty or cut short")
-    return size
+def _check_gltf(start: bytes) -> None:
+    if not start.startswith(b"glTF"[: len(start)]):
+        raise AvatarError("this is not a binary glTF file (.glb/.vrm start with 'glTF')")
 
 
 def pick_preset(db: Database, user_id: int, preset_id: int, now: datetime) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from control.avatars import UploadTooLarge, allows
+from control.avatars import allows
 from control.db import Database
 from control.models import Background, BackgroundCategory
 from control.subscriptions import current_plan
+from control.uploads import receive
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CHROMA_GREEN = "#00b140"
@@ -83,24 +84,13 @@ async def store_image(
     """Save an uploaded PNG or JPEG (streamed; type checked by its first bytes)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{user_id}-{secrets.token_hex(8)}"
-    size, kind = 0, None
+    too_large = f"background images can be up to {MAX_IMAGE_MB} MB"
+    size, head = await receive(chunks, path, MAX_IMAGE_MB * 1024 * 1024, too_large, _image_kind)
+    if not size:
+        path.unlink(missing_ok=True)
+        raise BackgroundError("the upload is empty: choose a PNG or JPEG image")
+    final = path.rename(path.with_suffix(f".{_image_kind(head)}"))
     try:
-        with path.open("wb") as out:
-            async for chunk in chunks:
-                if kind is None and chunk:
-                    kind = next(
-                        (k for magic, k in IMAGE_MAGIC.items() if chunk.startswith(magic)), ""
-                    )
-                    if not kind:
-                        raise BackgroundError("upload a PNG or JPEG image")
-                size += len(chunk)
-                if size > MAX_IMAGE_MB * 1024 * 1024:
-                    raise UploadTooLarge(f"background images can be up to {MAX_IMAGE_MB} MB")
-                out.write(chunk)
-        if not kind:
-            raise BackgroundError("the upload is empty: choose a PNG or JPEG image")
-        final = path.with_suffix(f".{kind}")
-        path.rename(final)
         with db.write() as session:
             row = Background(
                 user_id=user_id,
@@ -113,8 +103,16 @@ async def store_image(
             session.flush()
             return _describe(row)
     except BaseException:
-        path.unlink(missing_ok=True)
+        final.unlink(missing_ok=True)
         raise
+
+
+def _image_kind(start: bytes) -> str:
+    """ "png" or "jpg" from a file's first bytes (``BackgroundError`` for anything else)."""
+    kind = next((k for magic, k in IMAGE_MAGIC.items() if start.startswith(magic)), None)
+    if kind is None:
+        raise BackgroundError("upload a PNG or JPEG image")
+    return kind
 
 
 def delete_background(db: Database, user_id: int, background_id: int) -> None:

@@ -13,7 +13,7 @@ from control.accounts import Account
 from control.db import Database
 from control.models import AuditEntry, Caution, StreamSession, Suspension, User
 from control.paging import Page, fetch_page
-from control.subscriptions import set_plan
+from control.subscriptions import current_plan, set_plan
 
 # Level → how long the suspension lasts; level 7 never ends (only an admin lifts it).
 SUSPENSION_DAYS: dict[int, int | None] = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30, 6: 180, 7: None}
@@ -167,8 +167,6 @@ def list_users(db: Database, query: str, page: int, per_page: int, now: datetime
 
 def standing(session: Session, user: User, now: datetime) -> dict[str, Any]:
     """A user as the admin pages show them."""
-    from control.subscriptions import current_plan
-
     suspension = active_suspension(session, user.id, now)
     cautions = session.scalar(
         select(func.count()).select_from(Caution).where(Caution.user_id == user.id)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from control.clock import utcnow
 from control.db import Database
-from control.models import ComputeUsage, SystemLog
+from control.models import ComputeUsage, StreamSession, SystemLog, User
 from control.paging import Page, fetch_page
 
 
@@ -40,8 +40,6 @@ def record_cost(db: Database, stream_id: str, cost: StreamCost) -> None:
 def usage_per_user(db: Database, since: datetime) -> list[dict[str, Any]]:
     """Streamed seconds and compute per user since ``since``, the most first (streams that
     never got going, e.g. refused by their RTMP server, do not count)."""
-    from control.models import StreamSession, User
-
     with db.read() as session:
         rows = session.execute(
             select(

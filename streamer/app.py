@@ -27,7 +27,6 @@ from control.avatars import (
     AvatarLimitReached,
     PlanLacksFeature,
     UnknownAvatar,
-    UploadTooLarge,
 )
 from control.backgrounds import BackgroundError, UnknownBackground
 from control.clock import utcnow
@@ -45,6 +44,7 @@ from control.operations import DatabaseLogHandler
 from control.plans import PlanError
 from control.streams import StreamRefused
 from control.subscriptions import current_plan
+from control.uploads import UploadTooLarge
 from rtmp import (
     Destination,
     DestinationFailed,

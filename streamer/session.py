@@ -72,11 +72,9 @@ def pipeline_settings(
     settings: Settings, audio_lag_s: float = 0.0, plan: Plan | None = None
 ) -> PipelineSettings:
     """The per-stream settings: the studio's configuration, within ``plan``'s limits."""
-    (width, height), _ = (
-        clamp_resolution(settings.width, settings.height, plan)
-        if plan is not None
-        else ((settings.width, settings.height), None)
-    )
+    width, height = settings.width, settings.height
+    if plan is not None:
+        (width, height), _ = clamp_resolution(width, height, plan)
     return PipelineSettings(
         width=width,
         height=height,
@@ -188,14 +186,11 @@ class StudioSession:
             )
             try:
                 live = await self.pipeline.go_live([destination])
-            except CameraSilent:
+            except BaseException as exc:
                 await asyncio.to_thread(end_stream, self._db, grant.stream_id, "failed", utcnow())
-                if self.pc.connectionState != "connected":
-                    state = self.pc.connectionState
+                state = self.pc.connectionState
+                if isinstance(exc, CameraSilent) and state != "connected":
                     raise MediaNotConnected(NOT_CONNECTED_ADVICE.format(state=state)) from None
-                raise
-            except BaseException:
-                await asyncio.to_thread(end_stream, self._db, grant.stream_id, "failed", utcnow())
                 raise
             tick = self.settings.minute_tick_s
             self.meter = MinuteMeter(self._db, grant.stream_id, grant.remaining_s, tick, utcnow)
