@@ -1,0 +1,1 @@
+"""Avatars: load, validate, map, rig, pose, render and composite humanoid GLB/VRM models."""
