@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,6 +55,10 @@ class Settings:
     tracking_smoothness: float
     tracking_responsiveness: float
     tracking_width: int
+    scene: str  # "avatar" or "camera"
+    default_avatar: Path
+    framing: str  # head, upper_body, full_body
+    background: str  # "#rrggbb", "chroma" or a picture's path
 
     @property
     def recordings_dir(self) -> Path:
@@ -112,6 +117,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         tracking_smoothness=_float_in(raw, "tracking_smoothness", 0.0, 1.0),
         tracking_responsiveness=_float_in(raw, "tracking_responsiveness", 0.0, 1.0),
         tracking_width=_int_in(raw, "tracking_width", 128, MAX_WIDTH),
+        scene=_one_of(raw, "scene", ("avatar", "camera")),
+        default_avatar=_default_avatar(str(raw["default_avatar"])),
+        framing=_one_of(raw, "framing", ("head", "upper_body", "full_body")),
+        background=_background(str(raw["background"])),
     )
 
 
@@ -152,6 +161,30 @@ def _database_url(text: str) -> str:
             "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
         )
     return text
+
+
+SHIPPED_AVATAR = Path(__file__).resolve().parents[1] / "models" / "default_avatar.glb"
+
+
+def _default_avatar(text: str) -> Path:
+    if not text.strip():
+        return SHIPPED_AVATAR
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"default_avatar: no such file {path}")
+    return path
+
+
+def _background(text: str) -> str:
+    text = text.strip()
+    if text == "chroma" or re.fullmatch(r"#[0-9a-fA-F]{6}", text):
+        return text.lower()
+    if not Path(text).expanduser().is_file():
+        raise ConfigError(
+            f"background must be a colour like #262c3a, 'chroma' or a picture file; {text!r} "
+            "is none of these"
+        )
+    return str(Path(text).expanduser())
 
 
 def _tracking_features(text: str) -> tuple[str, ...]:

@@ -16,7 +16,13 @@ from pydantic import BaseModel, Field
 from control.accounts import Account, NotAuthenticated, authenticate, create_user, sign_in, sign_out
 from control.api_admin import admin_router
 from control.api_deps import SESSION_COOKIE, SignedIn, bearer_or_cookie
-from control.api_resources import avatars_router, backgrounds_router, destinations_router
+from control.api_resources import (
+    AvatarSwitched,
+    AvatarUploaded,
+    avatars_router,
+    backgrounds_router,
+    destinations_router,
+)
 from control.db import Database
 from control.destinations import KeyBox
 from control.minutes import balance
@@ -32,9 +38,17 @@ class Credentials(BaseModel):
 
 
 def control_router(
-    db: Database, clock: Callable[[], datetime], box: KeyBox, avatars_dir: Path
+    db: Database,
+    clock: Callable[[], datetime],
+    box: KeyBox,
+    avatars_dir: Path,
+    avatar_switched: AvatarSwitched | None = None,
+    avatar_uploaded: AvatarUploaded | None = None,
 ) -> APIRouter:
     """Routes for accounts, plans and minutes over ``db``; ``clock`` gives naive UTC now.
+
+    ``avatar_switched(user_id, active)`` is told when a user picks another active avatar,
+    ``avatar_uploaded(avatar_id)`` when a file arrives to be processed.
 
     The app must set ``app.state.account_gate`` (an ``AccountGate`` over the same ``db``).
     """
@@ -107,7 +121,7 @@ def control_router(
 
     admin_router(router, db, clock)
     destinations_router(router, db, clock, box)
-    avatars_router(router, db, clock, avatars_dir)
+    avatars_router(router, db, clock, avatars_dir, avatar_switched, avatar_uploaded)
     backgrounds_router(router, db, clock, avatars_dir.parent / "backgrounds")
 
     @router.get("/plans")

@@ -5,12 +5,13 @@ No ``from __future__ import annotations`` here: FastAPI reads the dependency ann
 the routes defined inside the router functions, and those must be real objects, not strings.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from control import avatars, backgrounds, destinations
@@ -70,10 +71,24 @@ class ActiveChoice(BaseModel):
     avatar_id: int
 
 
+AvatarSwitched = Callable[[int, avatars.ActiveFile], Awaitable[None]]
+AvatarUploaded = Callable[[int], None]
+
+
 def avatars_router(
-    router: APIRouter, db: Database, clock: Callable[[], datetime], folder: Path
+    router: APIRouter,
+    db: Database,
+    clock: Callable[[], datetime],
+    folder: Path,
+    switched: AvatarSwitched | None = None,
+    uploaded: AvatarUploaded | None = None,
 ) -> None:
-    """My Avatars: uploads, presets, the active one (only ever the user's own)."""
+    """My Avatars: uploads, presets, the active one (only ever the user's own).
+
+    ``switched(user_id, active)`` runs after the active avatar changed, so that the user's
+    running streams show the new one; ``uploaded(avatar_id)`` queues a new upload for
+    checking, rigging and its thumbnail.
+    """
 
     @router.get("/avatars")
     async def list_avatars(
@@ -93,9 +108,18 @@ def avatars_router(
 
         It waits in status ``pending`` until the avatar library checks and rigs it.
         """
-        return await avatars.store_upload(
+        stored = await avatars.store_upload(
             db, account.id, name, filename, request.stream(), folder, clock()
         )
+        if uploaded is not None:
+            uploaded(stored["id"])
+        return stored
+
+    @router.get("/avatars/{avatar_id}/thumbnail", response_class=FileResponse)
+    async def avatar_thumbnail(avatar_id: int, account: SignedIn) -> FileResponse:
+        """The avatar's 256×256 PNG picture, once it is processed."""
+        path = avatars.thumbnail_file(db, account.id, avatar_id)
+        return FileResponse(path, media_type="image/png")
 
     @router.get("/avatars/presets")
     async def list_presets(account: SignedIn) -> dict[str, Any]:
@@ -109,8 +133,12 @@ def avatars_router(
 
     @router.put("/me/active-avatar")
     async def choose_active(body: ActiveChoice, account: SignedIn) -> dict[str, Any]:
-        """Switch the avatar that goes live, in one call."""
-        return avatars.set_active(db, account.id, body.avatar_id)
+        """Switch the avatar that goes live, in one call (running streams switch too)."""
+        chosen = avatars.set_active(db, account.id, body.avatar_id)
+        active = avatars.active_avatar_file(db, account.id)
+        if switched is not None and active is not None:
+            await switched(account.id, active)
+        return chosen
 
     @router.delete("/avatars/{avatar_id}", status_code=204)
     async def remove_avatar(avatar_id: int, account: SignedIn) -> None:

@@ -1,6 +1,10 @@
 """Avatars a user owns: uploads, presets picked from the gallery, the one active avatar, and
-the plan's avatar count limit. Checking and rigging the files themselves is the avatar
-library's work (issue 4): uploads wait in status ``pending`` until it takes them.
+the plan's avatar count limit.
+
+Checking, rigging and picturing the files is the avatar library's work, which ``control``
+does not import: an upload is handed over as an ``AvatarJob`` to whatever the app plugged in
+(``streamer.avatar_jobs``), which reports back through ``mark_progress``/``mark_ready``/
+``mark_failed``. Uploads wait in status ``pending`` until a worker takes them.
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,18 @@ from control.subscriptions import current_plan
 from control.uploads import receive
 
 KINDS = {".glb": "glb", ".vrm": "vrm"}  # binary glTF containers; .gltf with buffers later
+
+
+@dataclass(frozen=True)
+class AvatarJob:
+    """An uploaded file to check, rig and picture, within its owner's plan."""
+
+    avatar_id: int
+    user_id: int
+    path: Path
+    max_bones: int
+    max_morph_targets: int
+    max_bytes: int
 
 
 class AvatarError(ValueError):
@@ -125,6 +142,69 @@ async def store_upload(
         raise
 
 
+def job_for(db: Database, avatar_id: int, now: datetime) -> AvatarJob:
+    """What processing avatar ``avatar_id`` needs to know (its owner's plan limits)."""
+    with db.read() as session:
+        avatar = session.get(Avatar, avatar_id)
+        if avatar is None or avatar.user_id is None:
+            raise UnknownAvatar(f"no avatar {avatar_id}")
+        plan = current_plan(session, avatar.user_id, now)
+        return AvatarJob(
+            avatar.id,
+            avatar.user_id,
+            Path(avatar.file_path),
+            plan.max_bones,
+            plan.max_morph_targets,
+            plan.max_upload_mb * 1024 * 1024,
+        )
+
+
+def waiting_jobs(db: Database) -> list[int]:
+    """Avatars still pending or interrupted mid-way (a restart picks them up again)."""
+    with db.read() as session:
+        waiting = Avatar.status.in_(("pending", "processing"))
+        rows = session.scalars(select(Avatar.id).where(waiting).order_by(Avatar.id))
+        return list(rows)
+
+
+def mark_progress(db: Database, avatar_id: int, percent: int) -> None:
+    """Processing is ``percent`` done."""
+    with db.write() as session:
+        avatar = session.get(Avatar, avatar_id)
+        if avatar is not None:
+            avatar.status, avatar.progress = "processing", max(0, min(99, percent))
+
+
+def mark_ready(
+    db: Database, avatar_id: int, thumbnail: Path, file_path: Path | None = None
+) -> None:
+    """Processing succeeded: the avatar can go live. ``file_path``: the rigged copy, if any."""
+    with db.write() as session:
+        avatar = session.get(Avatar, avatar_id)
+        if avatar is not None:
+            avatar.status, avatar.progress, avatar.error = "ready", 100, None
+            avatar.thumbnail_path = str(thumbnail)
+            if file_path is not None:
+                avatar.file_path = str(file_path)
+
+
+def mark_failed(db: Database, avatar_id: int, error: str) -> None:
+    """Processing failed; ``error`` tells the user why, in their words."""
+    with db.write() as session:
+        avatar = session.get(Avatar, avatar_id)
+        if avatar is not None:
+            avatar.status, avatar.error = "failed", error[:2000]
+
+
+def thumbnail_file(db: Database, user_id: int, avatar_id: int) -> Path:
+    """The PNG thumbnail of one of the user's avatars (``UnknownAvatar`` if it has none)."""
+    with db.read() as session:
+        avatar = _owned(session, user_id, avatar_id)
+        if avatar.thumbnail_path is None:
+            raise UnknownAvatar(f"avatar {avatar_id} has no thumbnail yet ({avatar.status})")
+        return Path(avatar.thumbnail_path)
+
+
 def _check_gltf(start: bytes) -> None:
     if not start.startswith(b"glTF"[: len(start)]):
         raise AvatarError("this is not a binary glTF file (.glb/.vrm start with 'glTF')")
@@ -177,6 +257,24 @@ def set_active(db: Database, user_id: int, avatar_id: int) -> dict[str, Any]:
         else:
             row.avatar_id = avatar_id
         return describe(avatar, active=True)
+
+
+@dataclass(frozen=True)
+class ActiveFile:
+    """The file and name of the avatar a user goes live with."""
+
+    path: Path
+    name: str
+
+
+def active_avatar_file(db: Database, user_id: int) -> ActiveFile | None:
+    """The user's active avatar, if it is ready (None: the studio's default)."""
+    with db.read() as session:
+        row = session.get(ActiveAvatar, user_id)
+        avatar = session.get(Avatar, row.avatar_id) if row is not None else None
+        if avatar is None or avatar.status != "ready" or not avatar.file_path:
+            return None
+        return ActiveFile(Path(avatar.file_path), avatar.name)
 
 
 def delete_avatar(db: Database, user_id: int, avatar_id: int) -> None:

@@ -39,6 +39,9 @@ ELBOW = {"left": 13, "right": 14}
 WRIST = {"left": 15, "right": 16}
 HIP = {"left": 23, "right": 24}
 VISIBLE = 0.5
+IN_VIEW_MARGIN = 0.02  # of the frame: a joint this far outside it is a guess
+ARM_PER_SHOULDER_WIDTH = 1.6
+ELBOW_POLE = np.array([0.0, -1.0, -0.6])  # elbows bend down and back
 # Joint limits (degrees).
 HEAD_LIMITS = {"yaw": 75.0, "pitch": 50.0, "roll": 40.0}
 TORSO_LIMIT_DEG = 30.0
@@ -99,12 +102,12 @@ class Retargeter:
         self._torso(aims, body, now_s)
         self._head(aims, face, now_s)
         for side in ("left", "right"):
-            self._arm(aims, side, body)
             hand = self._hand_track(frame, side) if s.hands else None
-            self._hand(aims, side, hand)
-        return AvatarPose(self._locals(aims), self._morphs(face, now_s))
+            arm_tracked = self._arm(aims, side, body, hand is not None or not s.hands)
+            self._hand(aims, side, hand, arm_tracked)
+        return AvatarPose(self.local_rotations(aims), self._morphs(face, now_s))
 
-    def _locals(self, aims: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+    def local_rotations(self, aims: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
         """Local rotations that give each aimed bone world = D · rest world, parents first."""
         nodes = self.avatar.model.nodes
         posed_world: dict[int, np.ndarray] = {}
@@ -187,31 +190,73 @@ class Retargeter:
         turn = quat_from_matrix(np.stack([x, y, np.cross(x, y)], axis=1))
         return _limit(turn, TORSO_LIMIT_DEG)
 
-    def _arm(self, aims: dict[str, np.ndarray], side: str, body: BodyTrack | None) -> None:
+    def _arm(
+        self, aims: dict[str, np.ndarray], side: str, body: BodyTrack | None, hand_seen: bool
+    ) -> bool:
+        """Aim the arm at the tracked elbow and wrist, or let it hang; True when tracked.
+
+        ``hand_seen``: the hand tracker found this hand (or does not run). Without its elbow
+        an arm follows its wrist only then: Pose alone puts a hidden wrist in view, too.
+        """
         upper, lower = f"{side}UpperArm", f"{side}LowerArm"
         if upper not in self._bones or lower not in self._bones:
-            return
+            return False
+        tracked = False
         sign = 1.0 if side == "left" else -1.0
         arm = IDLE_ARM * [sign, 1, 1]
         forearm = IDLE_FOREARM * [sign, 1, 1]
         if body is not None:
             track = self._side(side)
-            indices = [SHOULDER[track], ELBOW[track], WRIST[track]]
-            if min(body.visibility[indices]) > VISIBLE:
-                p = self._points(body.world)
-                arm = p[ELBOW[track]] - p[SHOULDER[track]]
-                forearm = p[WRIST[track]] - p[ELBOW[track]]
+            shoulder, elbow, wrist = SHOULDER[track], ELBOW[track], WRIST[track]
+            p = self._points(body.world)
+            if _in_view(body, [shoulder, elbow, wrist]):
+                arm, forearm = p[elbow] - p[shoulder], p[wrist] - p[elbow]
+                tracked = True
+            elif hand_seen and _in_view(body, [shoulder, wrist]):
+                # A hand raised towards the camera often hides its elbow below the picture:
+                # reach the wrist anyway, the elbow bending down and back as arms do.
+                arm, forearm = self._reach(side, body, p[wrist] - p[shoulder])
+                tracked = True
         aims[upper] = self._aim(upper, self._child_of(upper, lower), arm)
         hand = f"{side}Hand"
         aims[lower] = self._aim(lower, self._child_of(lower, hand), forearm)
+        return tracked
 
-    def _hand(self, aims: dict[str, np.ndarray], side: str, hand: HandTrack | None) -> None:
+    def _reach(self, side: str, body: BodyTrack, target: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Two-bone IK: (upper arm, forearm) directions whose wrist lies along ``target``."""
+        p = self._points(body.world)
+        shoulders = float(np.linalg.norm(p[SHOULDER["left"]] - p[SHOULDER["right"]]))
+        upper_len = self._bone_length(f"{side}UpperArm", f"{side}LowerArm")
+        lower_len = self._bone_length(f"{side}LowerArm", f"{side}Hand")
+        # Arms are about 1.6 shoulder widths long: the reach is the target's share of that.
+        share = float(np.linalg.norm(target)) / max(ARM_PER_SHOULDER_WIDTH * shoulders, 1e-6)
+        reach = np.clip(share, 0.35, 0.999) * (upper_len + lower_len)
+        along = target / max(float(np.linalg.norm(target)), 1e-9)
+        # Law of cosines: the elbow's distance along the reach and off it.
+        along_len = (upper_len**2 - lower_len**2 + reach**2) / (2 * reach)
+        off_len = np.sqrt(max(upper_len**2 - along_len**2, 0.0))
+        pole = ELBOW_POLE - np.dot(ELBOW_POLE, along) * along
+        pole = pole / max(float(np.linalg.norm(pole)), 1e-9)
+        elbow = along * along_len + pole * off_len
+        return elbow, along * reach - elbow
+
+    def _bone_length(self, bone: str, child_bone: str) -> float:
+        child = self._child_of(bone, child_bone)
+        if child is None:
+            return 0.25
+        start = self._rest_position[self._bones[bone]]
+        return float(np.linalg.norm(self._rest_position[child] - start))
+
+    def _hand(
+        self, aims: dict[str, np.ndarray], side: str, hand: HandTrack | None, arm_tracked: bool
+    ) -> None:
+        """Turn the hand as tracked (only on a tracked arm: a hanging arm keeps its hand
+        straight) and curl the fingers."""
         bone = f"{side}Hand"
-        lower = aims.get(f"{side}LowerArm", IDENTITY_QUAT)
         if bone not in self._bones:
             return
-        turn = lower
-        if hand is not None:
+        turn = aims.get(f"{side}LowerArm", IDENTITY_QUAT)
+        if hand is not None and arm_tracked:
             rest = self._hand_frame(side)
             if rest is not None:
                 measured = self._measured_hand_frame(hand.world)
@@ -304,6 +349,18 @@ class Retargeter:
         if self.settings.mirror:
             shapes = {_swap_side(k): v for k, v in shapes.items()}
         return self.avatar.expressions.weights(expression_values(shapes, face.visemes))
+
+
+def _in_view(body: BodyTrack, indices: list[int]) -> bool:
+    """Landmarks seen, not guessed: MediaPipe places joints out of frame (an elbow below the
+    picture) with high visibility, and an arm aimed at a guess flails."""
+    inside = body.landmarks[indices, :2]
+    margin = IN_VIEW_MARGIN
+    return bool(
+        min(body.visibility[indices]) > VISIBLE
+        and np.all(inside >= -margin)
+        and np.all(inside <= 1 + margin)
+    )
 
 
 def _euler(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:

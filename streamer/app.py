@@ -23,10 +23,12 @@ from control.accounts import AccountError, EmailTaken, NotAuthenticated, RateLim
 from control.api import control_router
 from control.api_deps import AccountGate, SignedIn
 from control.avatars import (
+    ActiveFile,
     AvatarError,
     AvatarLimitReached,
     PlanLacksFeature,
     UnknownAvatar,
+    active_avatar_file,
 )
 from control.backgrounds import BackgroundError, UnknownBackground
 from control.clock import utcnow
@@ -45,6 +47,7 @@ from control.plans import PlanError
 from control.streams import StreamRefused
 from control.subscriptions import current_plan
 from control.uploads import UploadTooLarge
+from rigging.errors import AvatarError as RiggingAvatarError
 from rtmp import (
     Destination,
     DestinationFailed,
@@ -53,6 +56,7 @@ from rtmp import (
     file_destination,
     rtmp_destination,
 )
+from streamer.avatar_jobs import AvatarJobs
 from streamer.ice import limit_host_addresses
 from streamer.pipeline import AlreadyLive, CameraSilent, PipelineClosed
 from streamer.sdp import MAX_SDP_BYTES, InvalidOffer
@@ -93,6 +97,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     AvatarLimitReached: (409, "avatar_limit"),
     UploadTooLarge: (413, "upload_too_large"),
     AvatarError: (422, "invalid_avatar"),
+    RiggingAvatarError: (422, "invalid_avatar"),
     PlanLacksFeature: (403, "plan_lacks_feature"),
     UnknownAvatar: (404, "unknown_avatar"),
     BackgroundError: (422, "invalid_background"),
@@ -137,6 +142,7 @@ def create_app(settings: Settings) -> FastAPI:
     limit_host_addresses(settings.ice_host_addresses)
     database = open_database(settings)
     registry = SessionRegistry(settings, database)
+    avatar_jobs = AvatarJobs(database, settings.data_dir / "thumbnails", utcnow)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -144,8 +150,10 @@ def create_app(settings: Settings) -> FastAPI:
         front = system_log.start()
         logging.getLogger().addHandler(front)  # warnings and errors, for the admin pages
         sweeper = asyncio.create_task(_sweep_forever(registry), name="vida-sweep")
+        avatar_jobs.resume()
         yield
         sweeper.cancel()
+        await asyncio.to_thread(avatar_jobs.close)
         await registry.close_all("server shutting down")
         logging.getLogger().removeHandler(front)
         system_log.stop()
@@ -153,6 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="VIDA studio", version="0.1.0", lifespan=lifespan)
     app.state.registry = registry
+    app.state.avatar_jobs = avatar_jobs
     web = Path(str(resources.files("web")))
     app.mount("/static", StaticFiles(directory=web), name="static")
 
@@ -170,7 +179,15 @@ def create_app(settings: Settings) -> FastAPI:
         else KeyBox.from_file(settings.secret_key_file)
     )
     avatars_dir = settings.data_dir / "avatars"
-    app.include_router(control_router(database, utcnow, box, avatars_dir), prefix=API)
+
+    async def avatar_switched(user_id: int, active: ActiveFile) -> None:
+        for session in registry.of_user(user_id):
+            await session.pipeline.switch_avatar(active.path, active.name)
+
+    app.include_router(
+        control_router(database, utcnow, box, avatars_dir, avatar_switched, avatar_jobs.submit),
+        prefix=API,
+    )
 
     @app.get("/", include_in_schema=False)
     async def studio_page() -> FileResponse:
@@ -199,7 +216,8 @@ def create_app(settings: Settings) -> FastAPI:
         """
         with database.read() as db:
             plan = current_plan(db, account.id, utcnow())
-        session = registry.create(Owner(account, plan))
+        avatar = active_avatar_file(database, account.id)
+        session = registry.create(Owner(account, plan), avatar)
         try:
             answer = await session.accept_offer(offer.sdp, offer.type)
         except BaseException:
@@ -213,6 +231,7 @@ def create_app(settings: Settings) -> FastAPI:
             "plan": plan.id,
             "output": {"width": s.width, "height": s.height, "fps": s.fps},
             "tracking": s.tracking.features.names() if s.tracking else [],
+            "scene": "avatar" if s.scene else "camera",
         }
 
     @app.post(f"{API}/sessions/{{session_id}}/live")

@@ -1,5 +1,5 @@
 """The ``vida`` command: ``vida serve`` runs the studio, ``vida stream`` streams a media file,
-``vida track`` shows what the trackers see."""
+``vida track`` shows what the trackers see, ``vida avatar`` checks and renders avatars."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from config.settings import parse_resolution
 from control.db import DatabaseError
 from control.destinations import SecretKeyError
 from rtmp import DestinationFailed, InvalidDestination, parse_output
+from streamer.avatar_commands import add_avatar_parser, run_avatar
 from streamer.control_commands import add_control_parsers, run_control
 from streamer.pipeline import CameraSilent, StreamPipeline
 from streamer.session import pipeline_settings
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--loop", action="store_true", help="loop the input until --duration")
     _add_output_args(stream)
     add_track_parser(commands)
+    add_avatar_parser(commands)
     add_control_parsers(commands)
     return parser
 
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_track(args, load_settings())
         if args.command in ("db", "admin"):
             return run_control(args, load_settings())
+        if args.command == "avatar":
+            return run_avatar(args, load_settings())
         settings = apply_args(load_settings(), args)
         if args.command == "serve":
             return serve(settings)

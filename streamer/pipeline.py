@@ -14,14 +14,18 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from rigging.avatar import open_avatar
+from rigging.errors import AvatarError
 from rtmp import Destination, EncoderSettings
 from rtmp.fanout import RETRY_DELAYS_S
 from streamer.audio import TickAudio
+from streamer.avatar_scene import AvatarScene, SceneSettings
 from streamer.live import LiveOutput
 from streamer.preview import PreviewTrack
 from streamer.processing import FrameProcessor
@@ -59,6 +63,7 @@ class PipelineSettings:
     audio_lag_s: float = 0.0
     rtmp_retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S
     tracking: TrackingSettings | None = None  # None: no tracking at all
+    scene: SceneSettings | None = None  # None: stream the camera itself
 
     @property
     def preview_size(self) -> tuple[int, int]:
@@ -89,6 +94,9 @@ class StreamPipeline:
         self.failure: str | None = None  # a task of this pipeline died: the stream is broken
         self.show_tracking = False  # draw the landmarks over the preview
         self.tracking: TrackingWorker | None = None
+        self.scene: AvatarScene | None = None
+        self.scene_problem: str | None = None  # the chosen avatar could not be shown
+        self._scene_ready = False
         self._processor = FrameProcessor(settings.width, settings.height, settings.preview_size)
         self._audio = TickAudio(settings.fps, settings.audio_lag_s)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-process")
@@ -117,6 +125,9 @@ class StreamPipeline:
         self._started_at = time.monotonic()
         if self.settings.tracking is not None:
             self.tracking = TrackingWorker(self.settings.tracking)
+        if self.settings.scene is not None:
+            self.scene = AvatarScene(self.settings.width, self.settings.height, self.settings.scene)
+            self._spawn(self._prepare_scene(self.settings.scene), "avatar")
         self._spawn(self._process_loop(), "process")
         self._spawn(self._clock_loop(), "clock")
 
@@ -171,6 +182,9 @@ class StreamPipeline:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.scene is not None:
+            # The GL context belongs to the processing thread: release it there.
+            await asyncio.get_running_loop().run_in_executor(self._pool, self.scene.close)
         await asyncio.to_thread(self._pool.shutdown, wait=True)  # one frame at most, off the loop
         if self.tracking is not None:
             await asyncio.to_thread(self.tracking.close)
@@ -183,6 +197,35 @@ class StreamPipeline:
         if self.tracking is None:
             raise CalibrationError("tracking is off for this stream")
         return self.tracking.calibrate()
+
+    # --- avatar ---------------------------------------------------------------------------
+
+    async def switch_avatar(self, path: Path, name: str = "") -> str:
+        """Show the avatar in ``path`` (called ``name``) from the next frame on; its name.
+        ``AvatarError`` if the file cannot be used (the current avatar stays)."""
+        if self.scene is None:
+            raise AvatarError("this stream shows the camera, not an avatar")
+        avatar = await asyncio.to_thread(open_avatar, path)
+        if name:
+            avatar = dataclasses.replace(avatar, name=name)
+        self.scene.show(avatar)
+        self.scene_problem = None
+        return avatar.name
+
+    async def _prepare_scene(self, scene: SceneSettings) -> None:
+        """Load the first avatar and build the renderer before the first frame needs them."""
+        assert self.scene is not None
+        try:
+            await self.switch_avatar(scene.avatar, scene.avatar_name)
+        except (AvatarError, OSError) as error:
+            if scene.fallback_avatar is None or scene.fallback_avatar == scene.avatar:
+                raise
+            log.warning("avatar %s: %s", scene.avatar, error)
+            await self.switch_avatar(scene.fallback_avatar)
+            self.scene_problem = f"your avatar could not be shown ({error}); showing the default"
+        await asyncio.get_running_loop().run_in_executor(self._pool, self.scene.prepare)
+        self._scene_ready = True
+        self._camera_event.set()  # render now, even if the camera is quiet
 
     # --- state for the page ---------------------------------------------------------------
 
@@ -201,6 +244,11 @@ class StreamPipeline:
             "stages_ms": {"process": {"p50": process.p50_ms, "p95": process.p95_ms}},
             "warnings": [],
         }
+        if self.scene is not None:
+            stats["stages_ms"] |= self.scene.stats()
+            stats["avatar"] = self.scene.avatar.name if self.scene.avatar else None
+            if self.scene_problem:
+                stats["warnings"].append(self.scene_problem)
         if self.tracking is not None:
             stats["tracking"] = self.tracking.stats() | {"shown": self.show_tracking}
             if self.tracking.failure:
@@ -268,8 +316,8 @@ class StreamPipeline:
         while True:
             await self._camera_event.wait()
             self._camera_event.clear()
-            if self._newest_camera is None:
-                continue
+            if self._newest_camera is None or (self.scene is not None and not self._scene_ready):
+                continue  # an avatar stream never shows the camera, not even while loading
             frame, arrived = self._newest_camera
             self._newest_camera = None
             try:
@@ -283,8 +331,10 @@ class StreamPipeline:
 
     def _process(self, frame: av.VideoFrame) -> tuple[av.VideoFrame, av.VideoFrame]:
         started = time.perf_counter()
-        overlay = self.tracking.latest if self.tracking and self.show_tracking else None
-        result = self._processor(frame, overlay)
+        tracking = self.tracking.latest if self.tracking else None
+        overlay = tracking if self.show_tracking else None
+        output = self.scene.frame(tracking, time.monotonic()) if self.scene else None
+        result = self._processor(frame, overlay, output)
         self.process_time.add(time.perf_counter() - started)
         return result
 

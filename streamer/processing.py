@@ -1,7 +1,9 @@
 """The processing stage: a camera frame in, the output frame and its preview out.
 
-The avatar and compositing come here (issue 4); for now it letterboxes the camera, and draws
-the tracked landmarks over the preview when the page asks to see them.
+The output is the camera letterboxed into the output size (``camera`` scene) or the rendered
+avatar (``streamer.avatar_scene``). With "show tracking" on, the preview shows the camera
+with the tracked landmarks drawn on it instead, whatever the output is: it is the streamer's
+view of what the trackers see, never streamed.
 """
 
 from __future__ import annotations
@@ -21,25 +23,36 @@ class FrameProcessor:
         self._preview_size = preview_size
 
     def __call__(
-        self, frame: av.VideoFrame, overlay: TrackingFrame | None = None
+        self,
+        frame: av.VideoFrame,
+        overlay: TrackingFrame | None = None,
+        output: av.VideoFrame | None = None,
     ) -> tuple[av.VideoFrame, av.VideoFrame]:
         """(frame for the encoder, frame for the preview): never the same object.
 
-        ``overlay``: tracking results to draw on the preview only.
+        ``output``: the frame to stream (the avatar); None streams the camera letterboxed.
+        ``overlay``: tracking results to draw over the camera on the preview.
         """
-        canvas = self._letterbox.apply(frame)
-        video = av.VideoFrame.from_ndarray(canvas, format="rgb24").reformat(format="yuv420p")
-        width, height = self._preview_size
+        video = output if output is not None else self._camera(frame)
         if overlay is not None:
-            picture = video.reformat(width=width, height=height, format="rgb24").to_ndarray()
-            x, y, w, h = self._letterbox.fit(frame.width, frame.height)
-            scale = width / self._letterbox.width
-            draw_tracking(picture, overlay, (x * scale, y * scale, w * scale, h * scale))
-            preview = av.VideoFrame.from_ndarray(picture, format="rgb24")
-            return video, preview.reformat(format="yuv420p")
+            return video, self._tracking_view(frame, overlay)
+        width, height = self._preview_size
         preview = video.reformat(width=width, height=height)
         if preview is video:
             # Same size: PyAV hands back the same object. The encoder thread and aiortc's
             # sender each stamp their own timestamps on a frame, so they must not share one.
             preview = av.VideoFrame.from_ndarray(video.to_ndarray(), format="yuv420p")
         return video, preview
+
+    def _camera(self, frame: av.VideoFrame) -> av.VideoFrame:
+        canvas = self._letterbox.apply(frame)
+        return av.VideoFrame.from_ndarray(canvas, format="rgb24").reformat(format="yuv420p")
+
+    def _tracking_view(self, frame: av.VideoFrame, overlay: TrackingFrame) -> av.VideoFrame:
+        width, height = self._preview_size
+        camera = self._camera(frame)
+        picture = camera.reformat(width=width, height=height, format="rgb24").to_ndarray()
+        x, y, w, h = self._letterbox.fit(frame.width, frame.height)
+        scale = width / self._letterbox.width
+        draw_tracking(picture, overlay, (x * scale, y * scale, w * scale, h * scale))
+        return av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")

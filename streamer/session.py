@@ -16,12 +16,22 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from config import Settings
 from control.accounts import Account
+from control.avatars import ActiveFile
 from control.clock import utcnow
 from control.db import Database
 from control.operations import StreamCost, record_cost
 from control.plans import Plan, plan
 from control.streams import authorize_start, clamp_resolution, end_stream
+from rigging.background import (
+    Background,
+    ChromaKey,
+    ImageBackground,
+    SolidColour,
+    load_background_image,
+)
+from rigging.retarget import RetargetSettings
 from rtmp import Destination
+from streamer.avatar_scene import SceneSettings
 from streamer.ice import ice_configuration
 from streamer.live import LiveOutput
 from streamer.minute_meter import MinuteMeter
@@ -69,12 +79,19 @@ END_MESSAGES = {  # why the control plane ended a live stream, as the page says 
 
 
 def pipeline_settings(
-    settings: Settings, audio_lag_s: float = 0.0, plan: Plan | None = None
+    settings: Settings,
+    audio_lag_s: float = 0.0,
+    plan: Plan | None = None,
+    avatar: ActiveFile | None = None,
 ) -> PipelineSettings:
-    """The per-stream settings: the studio's configuration, within ``plan``'s limits."""
+    """The per-stream settings: the studio's configuration, within ``plan``'s limits.
+
+    ``avatar``: the user's active avatar (None: the studio's default avatar).
+    """
     width, height = settings.width, settings.height
     if plan is not None:
         (width, height), _ = clamp_resolution(width, height, plan)
+    tracking = tracking_settings(settings, plan)
     return PipelineSettings(
         width=width,
         height=height,
@@ -85,8 +102,44 @@ def pipeline_settings(
         connect_timeout_s=settings.connect_timeout_s,
         audio_lag_s=audio_lag_s,
         rtmp_retry_delays_s=settings.rtmp_retry_delays_s,
-        tracking=tracking_settings(settings, plan),
+        tracking=tracking,
+        scene=scene_settings(settings, plan, avatar, tracking),
     )
+
+
+def scene_settings(
+    settings: Settings,
+    plan: Plan | None,
+    avatar: ActiveFile | None,
+    tracking: TrackingSettings | None,
+) -> SceneSettings | None:
+    """What the output shows (None: the camera itself, ``VIDA_SCENE=camera``)."""
+    if settings.scene == "camera":
+        return None
+    features = tracking.features if tracking is not None else Features.parse("none")
+    return SceneSettings(
+        avatar=avatar.path if avatar else settings.default_avatar,
+        avatar_name=avatar.name if avatar else "",
+        fallback_avatar=settings.default_avatar,
+        background=parse_background(settings.background),
+        framing=settings.framing,  # type: ignore[arg-type]
+        watermark=plan is None or not plan.white_label,
+        retarget=RetargetSettings(
+            face=features.needs_face,
+            body=features.body,
+            hands=features.needs_hands,
+            fingers=features.finger,
+        ),
+    )
+
+
+def parse_background(text: str) -> Background:
+    """A background setting ("#rrggbb", "chroma" or a picture's path) as a ``Background``."""
+    if text == "chroma":
+        return ChromaKey()
+    if text.startswith("#"):
+        return SolidColour(tuple(int(text[i : i + 2], 16) for i in (1, 3, 5)))  # type: ignore[arg-type]
+    return ImageBackground(load_background_image(text))
 
 
 def tracking_settings(settings: Settings, plan: Plan | None = None) -> TrackingSettings | None:
@@ -136,7 +189,9 @@ def _process_cpu_s() -> float:
 class StudioSession:
     """A page's peer connection and its stream pipeline."""
 
-    def __init__(self, settings: Settings, owner: Owner, db: Database) -> None:
+    def __init__(
+        self, settings: Settings, owner: Owner, db: Database, avatar: ActiveFile | None = None
+    ) -> None:
         self.id = secrets.token_urlsafe(12)
         self.settings = settings
         self.owner = owner
@@ -145,7 +200,9 @@ class StudioSession:
         self._cpu_at_start = 0.0
         self._tracked_at_start = 0.0
         self._meter_task: asyncio.Task[None] | None = None
-        self.pipeline = StreamPipeline(pipeline_settings(settings, WEBRTC_AUDIO_LAG_S, owner.plan))
+        self.pipeline = StreamPipeline(
+            pipeline_settings(settings, WEBRTC_AUDIO_LAG_S, owner.plan, avatar)
+        )
         self.pc = RTCPeerConnection(ice_configuration(settings.ice_servers))
         self.closed = asyncio.Event()
         self.end_reason: str | None = None
@@ -321,16 +378,27 @@ class SessionRegistry:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def create(self, owner: Owner) -> StudioSession:
-        """A new session (not yet connected); refused when the studio is at capacity."""
+    def create(self, owner: Owner, avatar: ActiveFile | None = None) -> StudioSession:
+        """A new session (not yet connected); refused when the studio is at capacity.
+
+        ``avatar``: the user's active avatar (None: the studio's default avatar).
+        """
         self._forget_closed()
         if len(self._sessions) >= self.settings.max_sessions:
             raise StudioFull(
                 f"the studio is full ({self.settings.max_sessions} sessions); try again later"
             )
-        session = StudioSession(self.settings, owner, self.db)
+        session = StudioSession(self.settings, owner, self.db, avatar)
         self._sessions[session.id] = session
         return session
+
+    def of_user(self, user_id: int) -> list[StudioSession]:
+        """The user's open sessions."""
+        return [
+            s
+            for s in self._sessions.values()
+            if s.owner.account.id == user_id and not s.closed.is_set()
+        ]
 
     def find(self, session_id: str) -> StudioSession:
         """The open session with this id, whoever's it is (operators and tests)."""

@@ -56,9 +56,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Studio settings for tests: small output, loopback-only ICE, short timeouts."""
+    """Studio settings for tests: small output, loopback-only ICE, short timeouts.
+
+    The output is the camera itself (``VIDA_SCENE=camera``): the media tests read what they
+    sent in the pixels that arrive. ``avatar_settings`` streams the avatar instead.
+    """
     return load_settings(
         {
+            "VIDA_SCENE": "camera",
             "VIDA_DATA_DIR": str(tmp_path / "data"),
             "VIDA_RESOLUTION": "640x360",
             "VIDA_FPS": "30",
@@ -69,6 +74,12 @@ def settings(tmp_path: Path) -> Settings:
             "VIDA_RTMP_RETRY_DELAYS_S": "0.2,0.2",
         }
     )
+
+
+@pytest.fixture
+def avatar_settings(settings: Settings) -> Settings:
+    """``settings`` with the avatar as the output (the shipped default avatar)."""
+    return settings.replace(scene="avatar")
 
 
 @pytest.fixture

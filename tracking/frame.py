@@ -154,3 +154,59 @@ class TrackingFrame:
 
 def _rounded(points: np.ndarray) -> list[list[float]]:
     return np.round(points, 4).tolist()
+
+
+def frame_from_dict(data: dict[str, Any]) -> TrackingFrame:
+    """A ``TrackingFrame`` back from ``to_dict`` (``vida track --json`` lines): what an
+    avatar needs of it (face landmarks only when they were written)."""
+    from tracking.head_pose import rotation_from_angles  # head_pose imports this module
+
+    face = body = None
+    if data.get("face"):
+        f = data["face"]
+        pose = f["head_pose"]
+        angles = (float(pose["yaw"]), float(pose["pitch"]), float(pose["roll"]))
+        face = FaceTrack(
+            landmarks=np.asarray(f.get("landmarks", np.zeros((0, 3))), dtype=np.float64),
+            box=tuple(f.get("box", (0.0, 0.0, 0.0, 0.0))),  # type: ignore[arg-type]
+            head_pose=HeadPose(
+                *angles,
+                translation=tuple(pose.get("translation_cm", (0.0, 0.0, 0.0))),  # type: ignore[arg-type]
+                rotation=rotation_from_angles(*angles),
+            ),
+            blendshapes={k: float(v) for k, v in f.get("blendshapes", {}).items()},
+            visemes={k: float(v) for k, v in f.get("visemes", {}).items()},
+            confidence=float(f.get("confidence", 1.0)),
+            state=f.get("state", "tracked"),
+        )
+    if data.get("body"):
+        b = data["body"]
+        body = BodyTrack(
+            landmarks=np.asarray(b["landmarks"], dtype=np.float64),
+            world=np.asarray(b["world"], dtype=np.float64),
+            visibility=np.asarray(b["visibility"], dtype=np.float64),
+            confidence=float(b.get("confidence", 1.0)),
+            state=b.get("state", "tracked"),
+        )
+    hands = tuple(
+        HandTrack(
+            side=h["side"],
+            landmarks=np.asarray(h["landmarks"], dtype=np.float64),
+            world=np.asarray(h["world"], dtype=np.float64),
+            finger_curl={k: float(v) for k, v in h.get("finger_curl", {}).items()},
+            confidence=float(h.get("confidence", 1.0)),
+            state=h.get("state", "tracked"),
+        )
+        for h in data.get("hands", [])
+    )
+    width, height = data.get("size", (0, 0))
+    return TrackingFrame(
+        timestamp_s=float(data.get("timestamp_s", 0.0)),
+        width=int(width),
+        height=int(height),
+        face=face,
+        body=body,
+        hands=hands,
+        calibrated=bool(data.get("calibrated", False)),
+        problem=data.get("problem"),
+    )

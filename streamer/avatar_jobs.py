@@ -1,0 +1,123 @@
+"""Processing uploaded avatars: check within the plan, rig when needed, picture, mark ready.
+
+One worker thread takes uploads one at a time (rigging and rendering are CPU-heavy; streams
+come first), with its own GL context for thumbnails. Progress goes to the database as the
+job runs, so the page sees it; a restart picks up uploads that were waiting or cut short.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from control import avatars
+from control.db import Database
+from rigging.avatar import open_avatar
+from rigging.errors import AvatarError
+from rigging.limits import AvatarLimits
+from rigging.renderer import AvatarRenderer, RendererUnavailable
+from rigging.thumbnail import render_thumbnail
+
+log = logging.getLogger(__name__)
+
+
+class AvatarJobs:
+    """A queue of uploaded avatars and the thread that processes them."""
+
+    def __init__(self, db: Database, folder: Path, clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._folder = folder
+        self._clock = clock
+        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._renderer: AvatarRenderer | None = None
+        self.done = threading.Event()  # set each time a job finishes (tests wait on it)
+
+    def submit(self, avatar_id: int) -> None:
+        """Queue an uploaded avatar (returns at once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="vida-avatar-jobs", daemon=True)
+            self._thread.start()
+        self._queue.put(avatar_id)
+
+    def resume(self) -> None:
+        """Queue every avatar left waiting by an earlier run."""
+        for avatar_id in avatars.waiting_jobs(self._db):
+            self.submit(avatar_id)
+
+    def close(self) -> None:
+        """Finish the current job, drop the rest (they stay pending for the next start)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        try:
+            while (avatar_id := self._queue.get()) is not None:
+                try:
+                    self.process(avatar_id)
+                except Exception:
+                    log.exception("processing avatar %s failed", avatar_id)
+                    avatars.mark_failed(self._db, avatar_id, "VIDA could not process this file")
+                self.done.set()
+        finally:
+            if self._renderer is not None:
+                self._renderer.close()
+
+    def process(self, avatar_id: int) -> None:
+        """Check, rig if needed and picture one avatar; its status says how it went."""
+        job = avatars.job_for(self._db, avatar_id, self._clock())
+        limits = AvatarLimits().merged(
+            max_joints=job.max_bones,
+            max_morph_targets=job.max_morph_targets,
+            max_file_bytes=job.max_bytes,
+        )
+
+        def progress(fraction: float, _stage: str = "") -> None:
+            avatars.mark_progress(self._db, avatar_id, round(fraction * 100))
+
+        progress(0.05)
+        try:
+            path, rigged = rig_if_needed(job.path, limits, progress)
+            avatar = open_avatar(path, limits)
+            progress(0.9)
+            thumbnail = self._folder / f"{avatar_id}.png"
+            self._folder.mkdir(parents=True, exist_ok=True)
+            thumbnail.write_bytes(
+                render_thumbnail(avatar.model, self._renderer_here(), 256, avatar.humanoid.bones)
+            )
+        except AvatarError as error:
+            avatars.mark_failed(self._db, avatar_id, str(error))
+            return
+        except RendererUnavailable as error:
+            avatars.mark_failed(self._db, avatar_id, f"the studio cannot render: {error}")
+            return
+        avatars.mark_ready(self._db, avatar_id, thumbnail, path if rigged else None)
+        log.info("avatar %s is ready (%s)", avatar_id, "rigged by VIDA" if rigged else "as is")
+
+    def _renderer_here(self) -> AvatarRenderer:
+        if self._renderer is None:
+            self._renderer = AvatarRenderer(256, 256)
+        return self._renderer
+
+
+def rig_if_needed(
+    path: Path, limits: AvatarLimits, progress: Callable[[float, str], None]
+) -> tuple[Path, bool]:
+    """(the file to use, whether VIDA rigged it): an unrigged mesh gets a skeleton, saved
+    beside the upload as ``NAME-rigged.glb``."""
+    from rigging.autorig import needs_rig, rig_file
+    from rigging.gltf_reader import load_avatar
+
+    model = load_avatar(path, limits)
+    progress(0.2, "checked")
+    if not needs_rig(model):
+        return path, False
+    rigged = path.with_name(f"{path.stem}-rigged.glb")
+    rig_file(path, rigged, lambda f, stage: progress(0.2 + 0.65 * f, stage), limits)
+    return rigged, True
