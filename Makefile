@@ -19,3 +19,5 @@ bench:
 	.venv/bin/python -m benchmarks.sessions --write benchmarks/RESULTS.md
 	.venv/bin/python -m benchmarks.tracking --write benchmarks/RESULTS.md
 	.venv/bin/python -m benchmarks.control --write benchmarks/RESULTS.md
+	.venv/bin/python -m benchmarks.render --write benchmarks/RESULTS.md
+	.venv/bin/python -m benchmarks.avatar --write benchmarks/RESULTS.md

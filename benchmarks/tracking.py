@@ -33,6 +33,7 @@ import numpy as np
 from benchmarks.pipeline import LoopedCamera, percentiles
 from benchmarks.report import machine, publish
 from rtmp import file_destination
+from streamer.avatar_scene import SceneSettings
 from streamer.pipeline import PipelineSettings, StreamPipeline
 from streamer.tracking_worker import TRACKING_NICE, TrackingSettings
 from tracking.features import Features, TrackingQuality
@@ -244,16 +245,23 @@ class LiveResult:
     stats_fps: list[float] = field(default_factory=list)  # stats()["tracking"]["fps"] samples
     stages_ms: dict[str, dict[str, float]] = field(default_factory=dict)
     stage_counts: dict[str, int] = field(default_factory=dict)  # runs, up to the timer window
+    pipeline_stages_ms: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
 async def run_live(
-    camera: list[av.VideoFrame], tracking: TrackingSettings | None, seconds: float, settle: float
+    camera: list[av.VideoFrame],
+    tracking: TrackingSettings | None,
+    seconds: float,
+    settle: float,
+    scene: SceneSettings | None = None,
 ) -> LiveResult:
-    """One 720p30 pipeline live to a file for ``seconds`` after ``settle`` seconds of start-up."""
+    """One 720p30 pipeline live to a file for ``seconds`` after ``settle`` seconds of start-up
+    (``scene``: the avatar it shows; None streams the camera)."""
     width, height, fps = LIVE_OUTPUT
     folder = Path(tempfile.mkdtemp(prefix="vida-bench-tracking-"))
-    pipeline = StreamPipeline(PipelineSettings(width, height, fps, tracking=tracking))
+    settings = PipelineSettings(width, height, fps, tracking=tracking, scene=scene)
+    pipeline = StreamPipeline(settings)
     pipeline.attach_video(LoopedCamera(camera, fps))
     pipeline.start()
     try:
@@ -289,6 +297,7 @@ async def run_live(
             result.tracking_fps = (worker.rate.total - tracked) / elapsed
             result.stats_fps = samples
             result.stages_ms = pipeline.stats()["tracking"]["stages_ms"]
+            result.pipeline_stages_ms = pipeline.stats()["stages_ms"]
             result.stage_counts = {
                 name: timer.percentiles().count for name, timer in worker.stage_times.items()
             }

@@ -54,6 +54,23 @@ def catalogue(db: Database, user_id: int, now: datetime) -> list[dict[str, Any]]
         ]
 
 
+def stream_setting(db: Database, user_id: int, background_id: int, now: datetime) -> str:
+    """What a stream draws for one of the backgrounds the user may use: ``"#rrggbb"``,
+    ``"chroma"`` or an image's path (``UnknownBackground``; ``PlanLacksFeature`` if locked)."""
+    from control.avatars import PlanLacksFeature
+
+    with db.read() as session:
+        row = session.get(Background, background_id)
+        if row is None or row.user_id not in (None, user_id):
+            raise UnknownBackground(f"no background {background_id}")
+        plan = current_plan(session, user_id, now)
+        if not allows(plan, row.required_plan):
+            raise PlanLacksFeature(f"this background needs the {row.required_plan} plan or above")
+        if row.kind == "chroma":
+            return "chroma"
+        return row.value
+
+
 def add_colour(
     db: Database, user_id: int, name: str, kind: str, value: str, now: datetime
 ) -> dict[str, Any]:

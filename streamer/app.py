@@ -30,7 +30,7 @@ from control.avatars import (
     UnknownAvatar,
     active_avatar_file,
 )
-from control.backgrounds import BackgroundError, UnknownBackground
+from control.backgrounds import BackgroundError, UnknownBackground, stream_setting
 from control.clock import utcnow
 from control.db import Database
 from control.destinations import (
@@ -47,6 +47,7 @@ from control.plans import PlanError
 from control.streams import StreamRefused
 from control.subscriptions import current_plan
 from control.uploads import UploadTooLarge
+from rigging.background import BackgroundError as PictureError
 from rigging.errors import AvatarError as RiggingAvatarError
 from rtmp import (
     Destination,
@@ -67,6 +68,7 @@ from streamer.session import (
     SessionNotFound,
     SessionRegistry,
     StudioFull,
+    parse_background,
 )
 from tracking.tracker import CalibrationError
 
@@ -101,6 +103,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     PlanLacksFeature: (403, "plan_lacks_feature"),
     UnknownAvatar: (404, "unknown_avatar"),
     BackgroundError: (422, "invalid_background"),
+    PictureError: (422, "invalid_background"),
     UnknownBackground: (404, "unknown_background"),
     InvalidDestination: (422, "invalid_destination"),
     DestinationFailed: (502, "destination_failed"),
@@ -127,9 +130,18 @@ class GoLive(BaseModel):
 
 
 class SessionView(BaseModel):
-    """What the page shows of a session: ``show_tracking`` draws landmarks on the preview."""
+    """What the page changes in a running session; fields left out stay as they are.
 
-    show_tracking: StrictBool  # "yes" or 1 is a mistake, not a wish
+    ``show_tracking`` draws landmarks on the preview; ``background`` is ``"#rrggbb"`` or
+    ``"chroma"``, ``background_id`` one of the user's backgrounds; ``framing`` and ``mirror``
+    set how the avatar is shown.
+    """
+
+    show_tracking: StrictBool | None = None  # "yes" or 1 is a mistake, not a wish
+    background: str | None = Field(default=None, pattern=r"^(#[0-9a-fA-F]{6}|chroma)$")
+    background_id: int | None = None
+    framing: Literal["head", "upper_body", "full_body"] | None = None
+    mirror: StrictBool | None = None
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -260,10 +272,29 @@ def create_app(settings: Settings) -> FastAPI:
     async def change_view(
         session_id: str, body: SessionView, account: SignedIn
     ) -> dict[str, object]:
-        """Turn the tracking view (landmarks over the preview; never in the stream) on or off."""
+        """Change what the session shows, from the next frame on: the tracking view (landmarks
+        over the preview, never in the stream), the background, the framing, mirror mode."""
         pipeline = registry.get(session_id, account).pipeline
-        pipeline.show_tracking = body.show_tracking
-        return {"show_tracking": pipeline.show_tracking}
+        changes: dict[str, object] = {}
+        setting = body.background
+        if body.background_id is not None:
+            setting = stream_setting(database, account.id, body.background_id, utcnow())
+        if setting is not None:
+            changes["background"] = await asyncio.to_thread(parse_background, setting)
+        if body.framing is not None:
+            changes["framing"] = body.framing
+        if body.mirror is not None:
+            changes["mirror"] = body.mirror
+        if changes:
+            pipeline.change_scene(**changes)
+        if body.show_tracking is not None:
+            pipeline.show_tracking = body.show_tracking
+        scene = pipeline.scene.settings if pipeline.scene else None
+        return {
+            "show_tracking": pipeline.show_tracking,
+            "framing": scene.framing if scene else None,
+            "mirror": scene.mirror if scene else None,
+        }
 
     @app.post(f"{API}/sessions/{{session_id}}/calibrate")
     async def calibrate(session_id: str, account: SignedIn) -> dict[str, object]:

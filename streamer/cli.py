@@ -56,12 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=int, help="output frame rate (VIDA_FPS)")
     parser.add_argument("--resolution", help="output size, e.g. 1280x720 (VIDA_RESOLUTION)")
+    parser.add_argument(
+        "--scene", choices=("avatar", "camera"), help="what the output shows (VIDA_SCENE)"
+    )
 
 
 def apply_args(settings: Settings, args: argparse.Namespace) -> Settings:
     """Command-line flags win over the environment and the defaults."""
     changes: dict[str, object] = {}
-    for name in ("host", "port", "fps"):
+    for name in ("host", "port", "fps", "scene"):
         if getattr(args, name, None) is not None:
             changes[name] = getattr(args, name)
     if getattr(args, "data_dir", None):

@@ -212,6 +212,12 @@ class StreamPipeline:
         self.scene_problem = None
         return avatar.name
 
+    def change_scene(self, **changes: object) -> None:
+        """Change the background, framing or mirror from the next frame on."""
+        if self.scene is None:
+            raise AvatarError("this stream shows the camera, not an avatar")
+        self.scene.change(**changes)
+
     async def _prepare_scene(self, scene: SceneSettings) -> None:
         """Load the first avatar and build the renderer before the first frame needs them."""
         assert self.scene is not None

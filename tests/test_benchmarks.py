@@ -70,3 +70,26 @@ def test_control_benchmark_writes_its_section(tmp_path: Path) -> None:
         assert f"| {database} | debit, another user (none yet) in that week | 1 thread | " in text
     assert "Plan of the ledger sum" in text
     assert "Errors:" not in text  # nothing failed, not even a busy SQLite
+
+
+def test_render_benchmark_writes_its_section(tmp_path: Path) -> None:
+    from benchmarks.render import main as render_main
+
+    report = tmp_path / "results.md"
+    assert render_main(["--frames", "1", "--write", str(report)]) == 0
+    text = report.read_text()
+    assert "<!-- render -->" in text and "| 1080p | 60k | yuv420p (GPU) |" in text
+    assert "| 720p | 20k | 4 |" in text
+
+
+def test_avatar_benchmark_writes_its_section(tmp_path: Path) -> None:
+    from benchmarks.avatar import main as avatar_main
+
+    report = tmp_path / "results.md"
+    args = ["--frames", "6", "--seconds", "1", "--settle", "1", "--write", str(report)]
+    assert avatar_main(args) == 0
+    text = report.read_text()
+    assert "<!-- avatar -->" in text and "<!-- /avatar -->" in text
+    assert "| default avatar | 14,412 | 1080p | picture |" in text
+    assert "| RobotExpressive (largest sample) | 3,237 | 720p | colour |" in text
+    assert "| camera | " in text and "| default avatar | " in text

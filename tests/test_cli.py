@@ -29,6 +29,7 @@ KEY = "cli_SENTINEL_77aa"
 
 def vida(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {"VIDA_RESOLUTION": "640x360", "VIDA_X264_PRESET": "ultrafast", "PATH": "/usr/bin:/bin"}
+    env["VIDA_SCENE"] = "camera"  # these tests read what they sent in the pixels that arrive
     return subprocess.run(
         [VIDA, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import av
 import numpy as np
@@ -515,14 +514,3 @@ def test_thumbnail_is_a_png_of_the_head(renderer: AvatarRenderer) -> None:
     assert len(np.unique(picture.reshape(-1, 3), axis=0)) > 10
     assert renderer.size == (WIDTH, HEIGHT)  # the stream's size is restored
     assert renderer.background == SolidColour(BACKGROUND)
-
-
-@pytest.mark.slow
-def test_render_benchmark_writes_its_section(tmp_path: Path) -> None:
-    from benchmarks.render import main
-
-    report = tmp_path / "results.md"
-    assert main(["--frames", "1", "--write", str(report)]) == 0
-    text = report.read_text()
-    assert "<!-- render -->" in text and "| 1080p | 60k | yuv420p (GPU) |" in text
-    assert "| 720p | 20k | 4 |" in text
