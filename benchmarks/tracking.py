@@ -32,6 +32,7 @@ import numpy as np
 
 from benchmarks.pipeline import LoopedCamera, percentiles
 from benchmarks.report import machine, publish
+from rigging.background import Background
 from rtmp import file_destination
 from streamer.avatar_scene import SceneSettings
 from streamer.pipeline import PipelineSettings, StreamPipeline
@@ -255,12 +256,14 @@ async def run_live(
     seconds: float,
     settle: float,
     scene: SceneSettings | None = None,
+    cutout: Background | None = None,
 ) -> LiveResult:
     """One 720p30 pipeline live to a file for ``seconds`` after ``settle`` seconds of start-up
-    (``scene``: the avatar it shows; None streams the camera)."""
+    (``scene``: the avatar it shows; ``cutout``: the camera's person over this; neither: the
+    camera)."""
     width, height, fps = LIVE_OUTPUT
     folder = Path(tempfile.mkdtemp(prefix="vida-bench-tracking-"))
-    settings = PipelineSettings(width, height, fps, tracking=tracking, scene=scene)
+    settings = PipelineSettings(width, height, fps, tracking=tracking, scene=scene, cutout=cutout)
     pipeline = StreamPipeline(settings)
     pipeline.attach_video(LoopedCamera(camera, fps))
     pipeline.start()

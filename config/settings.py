@@ -55,10 +55,11 @@ class Settings:
     tracking_smoothness: float
     tracking_responsiveness: float
     tracking_width: int
-    scene: str  # "avatar" or "camera"
+    scene: str  # "avatar", "cutout" or "camera"
     default_avatar: Path
     framing: str  # head, upper_body, full_body
     background: str  # "#rrggbb", "chroma" or a picture's path
+    avatar_triangles: int  # uploads over this get a lighter copy for streaming
 
     @property
     def recordings_dir(self) -> Path:
@@ -117,10 +118,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         tracking_smoothness=_float_in(raw, "tracking_smoothness", 0.0, 1.0),
         tracking_responsiveness=_float_in(raw, "tracking_responsiveness", 0.0, 1.0),
         tracking_width=_int_in(raw, "tracking_width", 128, MAX_WIDTH),
-        scene=_one_of(raw, "scene", ("avatar", "camera")),
+        scene=_one_of(raw, "scene", ("avatar", "cutout", "camera")),
         default_avatar=_default_avatar(str(raw["default_avatar"])),
         framing=_one_of(raw, "framing", ("head", "upper_body", "full_body")),
         background=_background(str(raw["background"])),
+        avatar_triangles=_int_in(raw, "avatar_triangles", 1_000, 2_000_000),
     )
 
 

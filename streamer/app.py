@@ -154,7 +154,9 @@ def create_app(settings: Settings) -> FastAPI:
     limit_host_addresses(settings.ice_host_addresses)
     database = open_database(settings)
     registry = SessionRegistry(settings, database)
-    avatar_jobs = AvatarJobs(database, settings.data_dir / "thumbnails", utcnow)
+    avatar_jobs = AvatarJobs(
+        database, settings.data_dir / "thumbnails", utcnow, settings.avatar_triangles
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

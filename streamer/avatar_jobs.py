@@ -1,4 +1,5 @@
-"""Processing uploaded avatars: check within the plan, rig when needed, picture, mark ready.
+"""Processing uploaded avatars: check within the plan, rig when needed, make a lighter copy
+when over the renderer's triangle budget, picture, mark ready.
 
 One worker thread takes uploads one at a time (rigging and rendering are CPU-heavy; streams
 come first), with its own GL context for thumbnails. Progress goes to the database as the
@@ -17,21 +18,33 @@ from pathlib import Path
 from control import avatars
 from control.db import Database
 from rigging.avatar import open_avatar
+from rigging.decimate import decimate
 from rigging.errors import AvatarError
 from rigging.limits import AvatarLimits
+from rigging.model_writer import write_model_glb
 from rigging.renderer import AvatarRenderer, RendererUnavailable
 from rigging.thumbnail import render_thumbnail
+from streamer.avatar_files import lighter_path, rigged_path
 
 log = logging.getLogger(__name__)
+# What llvmpipe draws at 720p30 beside tracking and encoding (benchmarks/RESULTS.md, "Avatar").
+DEFAULT_TRIANGLE_BUDGET = 30_000
 
 
 class AvatarJobs:
     """A queue of uploaded avatars and the thread that processes them."""
 
-    def __init__(self, db: Database, folder: Path, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        folder: Path,
+        clock: Callable[[], datetime],
+        triangle_budget: int = DEFAULT_TRIANGLE_BUDGET,
+    ) -> None:
         self._db = db
         self._folder = folder
         self._clock = clock
+        self._budget = triangle_budget
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._renderer: AvatarRenderer | None = None
@@ -85,6 +98,10 @@ class AvatarJobs:
         try:
             path, rigged = rig_if_needed(job.path, limits, progress)
             avatar = open_avatar(path, limits)
+            progress(0.85)
+            if avatar.model.triangle_count > self._budget:
+                lighter = decimate(avatar.model, self._budget)
+                lighter_path(path).write_bytes(write_model_glb(lighter, avatar.humanoid.bones))
             progress(0.9)
             thumbnail = self._folder / f"{avatar_id}.png"
             self._folder.mkdir(parents=True, exist_ok=True)
@@ -118,6 +135,6 @@ def rig_if_needed(
     progress(0.2, "checked")
     if not needs_rig(model):
         return path, False
-    rigged = path.with_name(f"{path.stem}-rigged.glb")
+    rigged = rigged_path(path)
     rig_file(path, rigged, lambda f, stage: progress(0.2 + 0.65 * f, stage), limits)
     return rigged, True

@@ -57,7 +57,7 @@ def _add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=int, help="output frame rate (VIDA_FPS)")
     parser.add_argument("--resolution", help="output size, e.g. 1280x720 (VIDA_RESOLUTION)")
     parser.add_argument(
-        "--scene", choices=("avatar", "camera"), help="what the output shows (VIDA_SCENE)"
+        "--scene", choices=("avatar", "cutout", "camera"), help="what the output shows (VIDA_SCENE)"
     )
 
 

@@ -21,11 +21,14 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from rigging.avatar import open_avatar
+from rigging.background import Background
 from rigging.errors import AvatarError
 from rtmp import Destination, EncoderSettings
 from rtmp.fanout import RETRY_DELAYS_S
 from streamer.audio import TickAudio
+from streamer.avatar_files import playable
 from streamer.avatar_scene import AvatarScene, SceneSettings
+from streamer.cutout_scene import CutoutScene
 from streamer.live import LiveOutput
 from streamer.preview import PreviewTrack
 from streamer.processing import FrameProcessor
@@ -63,7 +66,8 @@ class PipelineSettings:
     audio_lag_s: float = 0.0
     rtmp_retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S
     tracking: TrackingSettings | None = None  # None: no tracking at all
-    scene: SceneSettings | None = None  # None: stream the camera itself
+    scene: SceneSettings | None = None  # the avatar; None: the camera (see ``cutout``)
+    cutout: Background | None = None  # with no avatar: the streamer cut out over this
 
     @property
     def preview_size(self) -> tuple[int, int]:
@@ -95,6 +99,7 @@ class StreamPipeline:
         self.show_tracking = False  # draw the landmarks over the preview
         self.tracking: TrackingWorker | None = None
         self.scene: AvatarScene | None = None
+        self.cutout: CutoutScene | None = None
         self.scene_problem: str | None = None  # the chosen avatar could not be shown
         self._scene_ready = False
         self._processor = FrameProcessor(settings.width, settings.height, settings.preview_size)
@@ -125,9 +130,12 @@ class StreamPipeline:
         self._started_at = time.monotonic()
         if self.settings.tracking is not None:
             self.tracking = TrackingWorker(self.settings.tracking)
-        if self.settings.scene is not None:
-            self.scene = AvatarScene(self.settings.width, self.settings.height, self.settings.scene)
-            self._spawn(self._prepare_scene(self.settings.scene), "avatar")
+        s = self.settings
+        if s.scene is not None:
+            self.scene = AvatarScene(s.width, s.height, s.scene)
+            self._spawn(self._prepare_scene(s.scene), "avatar")
+        elif s.cutout is not None:
+            self.cutout = CutoutScene(s.width, s.height, s.cutout)
         self._spawn(self._process_loop(), "process")
         self._spawn(self._clock_loop(), "clock")
 
@@ -182,9 +190,9 @@ class StreamPipeline:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self.scene is not None:
-            # The GL context belongs to the processing thread: release it there.
-            await asyncio.get_running_loop().run_in_executor(self._pool, self.scene.close)
+        for scene in (self.scene, self.cutout):
+            if scene is not None:  # its GL context or graph belongs to the processing thread
+                await asyncio.get_running_loop().run_in_executor(self._pool, scene.close)
         await asyncio.to_thread(self._pool.shutdown, wait=True)  # one frame at most, off the loop
         if self.tracking is not None:
             await asyncio.to_thread(self.tracking.close)
@@ -205,7 +213,7 @@ class StreamPipeline:
         ``AvatarError`` if the file cannot be used (the current avatar stays)."""
         if self.scene is None:
             raise AvatarError("this stream shows the camera, not an avatar")
-        avatar = await asyncio.to_thread(open_avatar, path)
+        avatar = await asyncio.to_thread(open_avatar, playable(path))
         if name:
             avatar = dataclasses.replace(avatar, name=name)
         self.scene.show(avatar)
@@ -214,8 +222,11 @@ class StreamPipeline:
 
     def change_scene(self, **changes: object) -> None:
         """Change the background, framing or mirror from the next frame on."""
+        if self.cutout is not None and set(changes) == {"background"}:
+            self.cutout.change_background(changes["background"])  # type: ignore[arg-type]
+            return
         if self.scene is None:
-            raise AvatarError("this stream shows the camera, not an avatar")
+            raise AvatarError("this stream shows the camera as it is: it has no avatar to frame")
         self.scene.change(**changes)
 
     async def _prepare_scene(self, scene: SceneSettings) -> None:
@@ -250,6 +261,8 @@ class StreamPipeline:
             "stages_ms": {"process": {"p50": process.p50_ms, "p95": process.p95_ms}},
             "warnings": [],
         }
+        if self.cutout is not None:
+            stats["stages_ms"] |= self.cutout.stats()
         if self.scene is not None:
             stats["stages_ms"] |= self.scene.stats()
             stats["avatar"] = self.scene.avatar.name if self.scene.avatar else None
@@ -339,7 +352,11 @@ class StreamPipeline:
         started = time.perf_counter()
         tracking = self.tracking.latest if self.tracking else None
         overlay = tracking if self.show_tracking else None
-        output = self.scene.frame(tracking, time.monotonic()) if self.scene else None
+        output = None
+        if self.scene is not None:
+            output = self.scene.frame(tracking, time.monotonic())
+        elif self.cutout is not None:
+            output = self.cutout.frame(frame)
         result = self._processor(frame, overlay, output)
         self.process_time.add(time.perf_counter() - started)
         return result

@@ -104,6 +104,7 @@ def pipeline_settings(
         rtmp_retry_delays_s=settings.rtmp_retry_delays_s,
         tracking=tracking,
         scene=scene_settings(settings, plan, avatar, tracking),
+        cutout=parse_background(settings.background) if settings.scene == "cutout" else None,
     )
 
 
@@ -113,8 +114,8 @@ def scene_settings(
     avatar: ActiveFile | None,
     tracking: TrackingSettings | None,
 ) -> SceneSettings | None:
-    """What the output shows (None: the camera itself, ``VIDA_SCENE=camera``)."""
-    if settings.scene == "camera":
+    """The avatar the output shows (None: ``VIDA_SCENE`` is ``camera`` or ``cutout``)."""
+    if settings.scene != "avatar":
         return None
     features = tracking.features if tracking is not None else Features.parse("none")
     return SceneSettings(

@@ -93,3 +93,4 @@ def test_avatar_benchmark_writes_its_section(tmp_path: Path) -> None:
     assert "| default avatar | 14,412 | 1080p | picture |" in text
     assert "| RobotExpressive (largest sample) | 3,237 | 720p | colour |" in text
     assert "| camera | " in text and "| default avatar | " in text
+    assert "| cutout over chroma | " in text

@@ -89,3 +89,37 @@ async def test_the_stream_shows_the_avatar_and_switches_to_an_upload_mid_stream(
 
 async def _at_least(read, value: float) -> bool:
     return await read() >= value
+
+
+async def test_cutout_replaces_the_room_behind_the_streamer(
+    settings: Settings, nginx: NginxRtmp
+) -> None:
+    cutout = settings.replace(scene="cutout", background="chroma")
+    async with running_studio(cutout) as studio:
+        api = studio.api
+        page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 60)))
+        await wait_until(lambda: page.preview_frames > 5, timeout=30)
+        live = await api.post(
+            f"/sessions/{page.session_id}/live",
+            json={"kind": "rtmp", "server_url": nginx.url(), "stream_key": "cutout"},
+        )
+        assert live.status_code == 200, live.text
+
+        async def streamed(seconds: float) -> bool:
+            stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
+            return stats["live_seconds"] >= seconds
+
+        await wait_until(lambda: streamed(3.0), timeout=20)
+        stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
+        assert stats["stages_ms"]["cutout_segment"]["p50"] > 0
+        framing = await api.patch(f"/sessions/{page.session_id}", json={"framing": "head"})
+        assert framing.status_code == 422 and "no avatar" in framing.json()["error"]["message"]
+        assert (await api.post(f"/sessions/{page.session_id}/stop")).status_code == 200
+        await page.close()
+
+    frames = decoded_frames(nginx.recording("cutout"))[15:]  # the person, once tracked
+    assert frames
+    for _, rgb in frames:
+        assert shows_background(rgb, CHROMA_GREEN)  # the grey room is gone
+        # The astronaut's orange suit is still there: the person was kept.
+        assert robot_orange(rgb) > 0.01

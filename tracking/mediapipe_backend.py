@@ -22,6 +22,7 @@ from tracking.backend import BodyDetection, FaceDetection, HandDetection
 from tracking.choice import streamer_score
 from tracking.face_model import face_landmarker_bundle
 from tracking.features import Features, TrackingQuality
+from tracking.mediapipe_import import import_mediapipe
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class MediaPipeBackend:
     def __init__(
         self, features: Features, quality: TrackingQuality, static_images: bool = False
     ) -> None:
+        import_mediapipe()  # before any of its submodules, on whichever thread comes first
         self.features = features
         self.quality = quality
         self.static_images = static_images

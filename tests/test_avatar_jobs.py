@@ -1,0 +1,111 @@
+"""Upload processing: checked within the plan, rigged, made lighter, pictured — or failed why."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from control.db import Database
+from control.migrate import upgrade
+from control.models import Avatar
+from rigging.avatar import open_avatar
+from streamer.avatar_files import lighter_path, playable, rigged_path
+from streamer.avatar_jobs import AvatarJobs
+from tests.support.control import T0, new_user
+from tests.support.gltf_validator import validate_gltf
+from tests.support.media import SHARED_ASSETS
+from tests.test_rigging_autorig import static_person
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_AVATAR = ROOT / "models" / "default_avatar.glb"
+MODELS = SHARED_ASSETS / "models"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    url = f"sqlite:///{tmp_path}/vida.db"
+    upgrade(url)
+    return Database(url)
+
+
+def uploaded(db: Database, tmp_path: Path, source: Path | bytes, plan: str = "goat") -> int:
+    """A pending avatar row whose file is a copy of ``source``, as an upload leaves it."""
+    user = new_user(db, f"{plan}-{tmp_path.name}-{id(source)}@example.com", plan)
+    path = tmp_path / "uploads" / f"{user}-upload.glb"
+    path.parent.mkdir(exist_ok=True)
+    if isinstance(source, bytes):
+        path.write_bytes(source)
+    else:
+        shutil.copy(source, path)
+    with db.write() as session:
+        row = Avatar(
+            user_id=user, name="mine", kind="glb", file_path=str(path),
+            size_bytes=path.stat().st_size, status="pending", progress=0, created_at=T0,
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def row(db: Database, avatar_id: int) -> Avatar:
+    with db.read() as session:
+        avatar = session.get(Avatar, avatar_id)
+        session.expunge(avatar)
+        return avatar
+
+
+def test_a_heavy_avatar_is_made_lighter_and_pictured(db: Database, tmp_path: Path) -> None:
+    avatar_id = uploaded(db, tmp_path, DEFAULT_AVATAR)
+    AvatarJobs(db, tmp_path / "thumbs", lambda: T0, triangle_budget=9_000).process(avatar_id)
+    done = row(db, avatar_id)
+    assert (done.status, done.progress, done.error) == ("ready", 100, None)
+    assert Image.open(io.BytesIO(Path(done.thumbnail_path).read_bytes())).size == (256, 256)
+    upload = Path(done.file_path)
+    assert playable(upload) == lighter_path(upload)
+    original, lighter = open_avatar(upload), open_avatar(lighter_path(upload))
+    assert lighter.model.triangle_count <= 9_000 < original.model.triangle_count
+    names = {b: original.model.nodes[n].name for b, n in original.humanoid.bones.items()}
+    assert {b: lighter.model.nodes[n].name for b, n in lighter.humanoid.bones.items()} == names
+    assert lighter.expressions.perfect_sync  # the face still answers to tracking
+    assert validate_gltf(lighter_path(upload))["issues"]["numErrors"] == 0
+
+
+def test_an_avatar_under_the_budget_is_streamed_as_uploaded(db: Database, tmp_path: Path) -> None:
+    avatar_id = uploaded(db, tmp_path, MODELS / "RobotExpressive.glb")
+    AvatarJobs(db, tmp_path / "thumbs", lambda: T0).process(avatar_id)
+    upload = Path(row(db, avatar_id).file_path)
+    assert row(db, avatar_id).status == "ready"
+    assert playable(upload) == upload and not lighter_path(upload).exists()
+
+
+def test_an_unrigged_person_is_rigged_on_upload(db: Database, tmp_path: Path) -> None:
+    avatar_id = uploaded(db, tmp_path, static_person(a_pose=True))
+    AvatarJobs(db, tmp_path / "thumbs", lambda: T0).process(avatar_id)
+    done = row(db, avatar_id)
+    assert done.status == "ready", done.error
+    upload = next((tmp_path / "uploads").glob("*-upload.glb"))
+    assert Path(done.file_path) == rigged_path(upload)  # the upload itself is kept as sent
+    assert open_avatar(Path(done.file_path)).humanoid.source == "names"
+
+
+@pytest.mark.parametrize(
+    ("source", "plan", "reason"),
+    [
+        (MODELS / "RiggedSimple.gltf", "goat", "not a humanoid"),
+        (b"glTF\x02\x00\x00\x00\xff\xff\x00\x00", "goat", "truncated"),
+        (DEFAULT_AVATAR, "free", "43 morph targets; the limit is 16"),  # the plan went down
+    ],
+    ids=["two bones", "broken", "over the plan"],
+)
+def test_unusable_uploads_fail_with_the_reason(
+    db: Database, tmp_path: Path, source: Path | bytes, plan: str, reason: str
+) -> None:
+    avatar_id = uploaded(db, tmp_path, source, plan)
+    AvatarJobs(db, tmp_path / "thumbs", lambda: T0).process(avatar_id)
+    failed = row(db, avatar_id)
+    assert failed.status == "failed"
+    assert reason in failed.error
