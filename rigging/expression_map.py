@@ -21,21 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rigging.model import AvatarModel
+from tracking.expressions import ARKIT_BLENDSHAPES, VISEMES
 
-ARKIT_NAMES = (
-    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-    "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight",
-    "eyeLookDownLeft", "eyeLookDownRight", "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft",
-    "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight", "eyeSquintLeft", "eyeSquintRight",
-    "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen", "jawRight", "mouthClose",
-    "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight", "mouthFunnel",
-    "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft",
-    "mouthPressRight", "mouthPucker", "mouthRight", "mouthRollLower", "mouthRollUpper",
-    "mouthShrugLower", "mouthShrugUpper", "mouthSmileLeft", "mouthSmileRight",
-    "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft", "mouthUpperUpRight",
-    "noseSneerLeft", "noseSneerRight", "tongueOut",
-)  # fmt: skip
-VISEMES = ("aa", "ih", "ou", "ee", "oh")
 EMOTIONS = ("happy", "angry", "sad", "relaxed", "surprised")
 BLINKS = ("blink", "blinkLeft", "blinkRight")
 EXPRESSIONS = (*VISEMES, *BLINKS, *EMOTIONS)
@@ -106,7 +93,7 @@ def map_expressions(model: AvatarModel) -> ExpressionMap:
     """Build the map for ``model`` (see the module docstring for the order of preference)."""
     drives: list[MorphDrive] = []
     covered: set[str] = set()
-    arkit = {n.lower(): n for n in ARKIT_NAMES}
+    arkit = {n.lower(): n for n in ARKIT_BLENDSHAPES}
     for mesh_index, mesh in enumerate(model.meshes):
         for target, name in enumerate(mesh.target_names):
             source = arkit.get(_tail(name))

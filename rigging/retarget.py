@@ -351,6 +351,12 @@ class Retargeter:
         return self.avatar.expressions.weights(expression_values(shapes, face.visemes))
 
 
+def idle_world(avatar: Avatar) -> np.ndarray:
+    """World matrices of the avatar's idle pose (arms down, eyes open): for pictures."""
+    pose = Retargeter(avatar).pose(None, 0.0)
+    return world_matrices(avatar.model, pose.rotations)
+
+
 def _in_view(body: BodyTrack, indices: list[int]) -> bool:
     """Landmarks seen, not guessed: MediaPipe places joints out of frame (an elbow below the
     picture) with high visibility, and an arm aimed at a guess flails."""

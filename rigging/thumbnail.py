@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 
+import numpy as np
 from PIL import Image
 
 from rigging.background import SolidColour
@@ -22,6 +23,7 @@ def render_thumbnail(
     renderer: AvatarRenderer,
     size: int = 256,
     humanoid: Mapping[str, int] | None = None,
+    world: np.ndarray | None = None,
 ) -> bytes:
     """PNG bytes of a ``size``×``size`` picture of ``model``: head and shoulders when a head
     bone is known (``humanoid``, else the VRM's own), the full body otherwise.
@@ -32,8 +34,9 @@ def render_thumbnail(
     if humanoid is None and model.vrm is not None:
         humanoid = model.vrm.humanoid
     preset = "head" if humanoid and "head" in humanoid and "hips" in humanoid else "full_body"
-    world = world_matrices(model)
-    camera = frame_avatar(model, world, preset, 1.0, humanoid)
+    rest = world_matrices(model)
+    camera = frame_avatar(model, rest, preset, 1.0, humanoid)
+    world = rest if world is None else world  # ``world``: a pose to show (default: at rest)
     width, height = renderer.size
     background, overlay = renderer.background, renderer.overlay
     try:

@@ -74,13 +74,17 @@ def _inspect(path: Path) -> int:
 def _thumbnail(path: Path, output: Path, size: int) -> int:
     from rigging.avatar import open_avatar
     from rigging.renderer import AvatarRenderer
+    from rigging.retarget import idle_world
     from rigging.thumbnail import render_thumbnail
 
     if not 16 <= size <= 2048:
         raise ConfigError(f"--size must be between 16 and 2048, got {size}")
     avatar = open_avatar(path)
     with AvatarRenderer(size, size) as renderer:
-        output.write_bytes(render_thumbnail(avatar.model, renderer, size, avatar.humanoid.bones))
+        picture = render_thumbnail(
+            avatar.model, renderer, size, avatar.humanoid.bones, idle_world(avatar)
+        )
+        output.write_bytes(picture)
     print(f"wrote {output} ({size}×{size})", file=sys.stderr)
     return 0
 

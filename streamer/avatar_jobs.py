@@ -23,6 +23,7 @@ from rigging.errors import AvatarError
 from rigging.limits import AvatarLimits
 from rigging.model_writer import write_model_glb
 from rigging.renderer import AvatarRenderer, RendererUnavailable
+from rigging.retarget import idle_world
 from rigging.thumbnail import render_thumbnail
 from streamer.avatar_files import lighter_path, rigged_path
 
@@ -106,7 +107,13 @@ class AvatarJobs:
             thumbnail = self._folder / f"{avatar_id}.png"
             self._folder.mkdir(parents=True, exist_ok=True)
             thumbnail.write_bytes(
-                render_thumbnail(avatar.model, self._renderer_here(), 256, avatar.humanoid.bones)
+                render_thumbnail(
+                    avatar.model,
+                    self._renderer_here(),
+                    256,
+                    avatar.humanoid.bones,
+                    idle_world(avatar),
+                )
             )
         except AvatarError as error:
             avatars.mark_failed(self._db, avatar_id, str(error))
