@@ -25,6 +25,7 @@ from control.minutes import lock_user
 from control.models import ActiveAvatar, AddOn, Avatar, AvatarCategory
 from control.paging import Page, fetch_page
 from control.plans import PLAN_ORDER, Plan
+from control.plans import plan as plan_by_id
 from control.subscriptions import current_plan
 from control.uploads import receive
 
@@ -36,7 +37,7 @@ class AvatarJob:
     """An uploaded file to check, rig and picture, within its owner's plan."""
 
     avatar_id: int
-    user_id: int
+    user_id: int | None  # None: a preset
     path: Path
     max_bones: int
     max_morph_targets: int
@@ -143,12 +144,16 @@ async def store_upload(
 
 
 def job_for(db: Database, avatar_id: int, now: datetime) -> AvatarJob:
-    """What processing avatar ``avatar_id`` needs to know (its owner's plan limits)."""
+    """What processing avatar ``avatar_id`` needs to know (its owner's plan limits; a
+    preset, owned by no one, is held to the largest plan's)."""
     with db.read() as session:
         avatar = session.get(Avatar, avatar_id)
-        if avatar is None or avatar.user_id is None:
+        if avatar is None:
             raise UnknownAvatar(f"no avatar {avatar_id}")
-        plan = current_plan(session, avatar.user_id, now)
+        if avatar.user_id is None:
+            plan = plan_by_id(PLAN_ORDER[-1])
+        else:
+            plan = current_plan(session, avatar.user_id, now)
         return AvatarJob(
             avatar.id,
             avatar.user_id,

@@ -31,6 +31,7 @@ from control.avatars import (
     active_avatar_file,
 )
 from control.backgrounds import BackgroundError, UnknownBackground, stream_setting
+from control.catalogue import seed_catalogue
 from control.clock import utcnow
 from control.db import Database
 from control.destinations import (
@@ -164,7 +165,8 @@ def create_app(settings: Settings) -> FastAPI:
         front = system_log.start()
         logging.getLogger().addHandler(front)  # warnings and errors, for the admin pages
         sweeper = asyncio.create_task(_sweep_forever(registry), name="vida-sweep")
-        avatar_jobs.resume()
+        seed_catalogue(database, settings.default_avatar, utcnow())
+        avatar_jobs.resume()  # new presets and uploads left waiting
         yield
         sweeper.cancel()
         await asyncio.to_thread(avatar_jobs.close)

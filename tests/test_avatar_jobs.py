@@ -109,3 +109,23 @@ def test_unusable_uploads_fail_with_the_reason(
     failed = row(db, avatar_id)
     assert failed.status == "failed"
     assert reason in failed.error
+
+
+def test_the_catalogue_is_seeded_once_and_its_preset_processed(
+    db: Database, tmp_path: Path
+) -> None:
+    from control.avatars import presets, waiting_jobs
+    from control.backgrounds import catalogue
+    from control.catalogue import STOCK_BACKGROUNDS, seed_catalogue
+
+    for _ in range(2):  # every start seeds; nothing is added twice
+        seed_catalogue(db, DEFAULT_AVATAR, T0)
+    user = new_user(db, "viewer@example.com", "free")
+    [preset] = presets(db, user, T0)
+    assert (preset["name"], preset["category"], preset["locked"]) == ("VIDA default", "VIDA", False)
+    stock = [b for b in catalogue(db, user, T0) if b["category"] == "VIDA"]
+    assert len(stock) == len(STOCK_BACKGROUNDS)
+    assert waiting_jobs(db) == [preset["id"]]
+    AvatarJobs(db, tmp_path / "thumbs", lambda: T0).process(preset["id"])
+    assert row(db, preset["id"]).status == "ready"  # held to the largest plan's limits
+    assert waiting_jobs(db) == []

@@ -48,6 +48,7 @@ async def test_a_free_streamer_picks_one_preset_and_meets_the_limit(settings: Se
         await sign_up(free, "free@example.com")
         gallery = (await free.get("/avatars/presets")).json()["items"]
         assert {(p["name"], p["locked"]) for p in gallery} == {
+            ("VIDA default", False),  # seeded by every studio
             ("Robot", False),
             ("Golden robot", True),
         }
