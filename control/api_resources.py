@@ -66,12 +66,12 @@ def destinations_router(
 
 
 class ActiveChoice(BaseModel):
-    """Which avatar goes live."""
+    """Which avatar goes live (null: the studio's default)."""
 
-    avatar_id: int
+    avatar_id: int | None
 
 
-AvatarSwitched = Callable[[int, avatars.ActiveFile], Awaitable[None]]
+AvatarSwitched = Callable[[int, avatars.ActiveFile | None], Awaitable[None]]
 AvatarUploaded = Callable[[int], None]
 
 
@@ -133,17 +133,22 @@ def avatars_router(
 
     @router.put("/me/active-avatar")
     async def choose_active(body: ActiveChoice, account: SignedIn) -> dict[str, Any]:
-        """Switch the avatar that goes live, in one call (running streams switch too)."""
-        chosen = avatars.set_active(db, account.id, body.avatar_id)
-        active = avatars.active_avatar_file(db, account.id)
-        if switched is not None and active is not None:
-            await switched(account.id, active)
+        """Switch the avatar that goes live, in one call (running streams switch too);
+        ``null`` goes back to the studio's default avatar."""
+        if body.avatar_id is None:
+            avatars.clear_active(db, account.id)
+            chosen: dict[str, Any] = {"active": None}
+        else:
+            chosen = avatars.set_active(db, account.id, body.avatar_id)
+        if switched is not None:
+            await switched(account.id, avatars.active_avatar_file(db, account.id))
         return chosen
 
     @router.delete("/avatars/{avatar_id}", status_code=204)
     async def remove_avatar(avatar_id: int, account: SignedIn) -> None:
-        """Delete one of your avatars."""
-        avatars.delete_avatar(db, account.id, avatar_id)
+        """Delete one of your avatars (running streams of it go back to the default)."""
+        if avatars.delete_avatar(db, account.id, avatar_id) and switched is not None:
+            await switched(account.id, None)
 
 
 class ColourBackground(BaseModel):

@@ -180,17 +180,13 @@ def mark_progress(db: Database, avatar_id: int, percent: int) -> None:
             avatar.status, avatar.progress = "processing", max(0, min(99, percent))
 
 
-def mark_ready(
-    db: Database, avatar_id: int, thumbnail: Path, file_path: Path | None = None
-) -> None:
-    """Processing succeeded: the avatar can go live. ``file_path``: the rigged copy, if any."""
+def mark_ready(db: Database, avatar_id: int, thumbnail: Path) -> None:
+    """Processing succeeded: the avatar can go live."""
     with db.write() as session:
         avatar = session.get(Avatar, avatar_id)
         if avatar is not None:
             avatar.status, avatar.progress, avatar.error = "ready", 100, None
             avatar.thumbnail_path = str(thumbnail)
-            if file_path is not None:
-                avatar.file_path = str(file_path)
 
 
 def mark_failed(db: Database, avatar_id: int, error: str) -> None:
@@ -282,18 +278,32 @@ def active_avatar_file(db: Database, user_id: int) -> ActiveFile | None:
         return ActiveFile(Path(avatar.file_path), avatar.name)
 
 
-def delete_avatar(db: Database, user_id: int, avatar_id: int) -> None:
-    """Delete one of the user's avatars (and its uploaded file)."""
+def delete_avatar(db: Database, user_id: int, avatar_id: int) -> bool:
+    """Delete one of the user's avatars, its upload and the files made from it (named
+    ``NAME-*`` beside it: rigged and lighter copies) and its thumbnail; True when it was the
+    active one (the user then goes live with the studio's default)."""
     with db.write() as session:
         avatar = _owned(session, user_id, avatar_id)
-        upload = avatar.source_id is None and avatar.file_path
+        upload = Path(avatar.file_path) if avatar.source_id is None else None
+        thumbnail = avatar.thumbnail_path if avatar.source_id is None else None
         active = session.get(ActiveAvatar, user_id)
-        if active is not None and active.avatar_id == avatar_id:
+        was_active = active is not None and active.avatar_id == avatar_id
+        if was_active:
             session.delete(active)
         session.delete(avatar)
-    if upload:
+    files = [upload, *upload.parent.glob(f"{upload.stem}-*")] if upload else []
+    for path in [*files, *([Path(thumbnail)] if thumbnail else [])]:
         with contextlib.suppress(OSError):
-            Path(upload).unlink()
+            path.unlink()
+    return was_active
+
+
+def clear_active(db: Database, user_id: int) -> None:
+    """Go live with the studio's default avatar again."""
+    with db.write() as session:
+        row = session.get(ActiveAvatar, user_id)
+        if row is not None:
+            session.delete(row)
 
 
 def listing(db: Database, user_id: int, page: int, per_page: int, now: datetime) -> dict[str, Any]:

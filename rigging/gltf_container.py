@@ -43,9 +43,12 @@ def read_container(data: bytes, limits: AvatarLimits) -> GltfContainer:
         binary = True
     elif data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
         document, chunk, binary = _parse_json(data, limits), None, False
+    elif not data:
+        raise AvatarFormatError("the file is empty")
     else:
         raise AvatarFormatError(
-            f"not a glTF file (it starts with {data[:8]!r}); upload a .glb, .vrm or .gltf"
+            f"not a glTF file (it starts with {_first_bytes(data)}); use a .glb or .vrm file "
+            "(or a .gltf with its buffers embedded)"
         )
     asset = document.get("asset")
     if not isinstance(asset, dict) or not str(asset.get("version", "")).startswith("2."):
@@ -140,6 +143,14 @@ def decode_data_uri(uri: object, where: str, max_bytes: int) -> bytes:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise AvatarFormatError("data URI is not valid base64", where) from None
+
+
+def _first_bytes(data: bytes) -> str:
+    """The first bytes as a person reads them: text if they are text, else hex."""
+    start = data[:8]
+    if all(32 <= b < 127 for b in start):
+        return repr(start.decode("ascii"))
+    return start.hex(" ")
 
 
 def _list(document: dict[str, Any], key: str) -> list[Any]:

@@ -16,12 +16,14 @@ from rigging.model import AvatarModel
 def inspect_avatar(
     source: bytes | str | Path, limits: AvatarLimits | None = None
 ) -> dict[str, Any]:
-    """``valid`` and either the errors or the model's counts, bones, morphs and mapping."""
+    """``valid`` (a glTF VIDA can read), ``usable`` (a humanoid it can drive), and either the
+    errors or the model's counts, bones, morphs and mapping."""
     try:
         model = load_avatar(source, limits)
     except AvatarError as error:
-        return {"valid": False, "errors": [_error(error)]}
-    report: dict[str, Any] = {"valid": True, "format": model.source, **counts(model)}
+        return {"valid": False, "usable": False, "humanoid": False, "errors": [_error(error)]}
+    report: dict[str, Any] = {"valid": True, "usable": False, "format": model.source}
+    report |= counts(model)
     report["morph_targets"] = list(model.morph_target_names)
     report["warnings"] = list(model.warnings)
     expressions = map_expressions(model)
@@ -35,7 +37,7 @@ def inspect_avatar(
     except NotHumanoidError as error:
         report |= {"humanoid": False, "errors": [_error(error)]}
         return report
-    report["humanoid"] = True
+    report["humanoid"] = report["usable"] = True
     report["humanoid_source"] = humanoid.source
     report["bones"] = {bone: model.nodes[node].name for bone, node in humanoid.bones.items()}
     report["bones_missing"] = humanoid.missing()

@@ -196,9 +196,10 @@ def create_app(settings: Settings) -> FastAPI:
     )
     avatars_dir = settings.data_dir / "avatars"
 
-    async def avatar_switched(user_id: int, active: ActiveFile) -> None:
+    async def avatar_switched(user_id: int, active: ActiveFile | None) -> None:
+        path, name = (active.path, active.name) if active else (settings.default_avatar, "")
         for session in registry.of_user(user_id):
-            await session.pipeline.switch_avatar(active.path, active.name)
+            await session.pipeline.switch_avatar(path, name)
 
     app.include_router(
         control_router(database, utcnow, box, avatars_dir, avatar_switched, avatar_jobs.submit),
@@ -247,7 +248,7 @@ def create_app(settings: Settings) -> FastAPI:
             "plan": plan.id,
             "output": {"width": s.width, "height": s.height, "fps": s.fps},
             "tracking": s.tracking.features.names() if s.tracking else [],
-            "scene": "avatar" if s.scene else "camera",
+            "scene": "avatar" if s.scene else "cutout" if s.cutout else "camera",
         }
 
     @app.post(f"{API}/sessions/{{session_id}}/live")

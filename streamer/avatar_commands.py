@@ -40,10 +40,16 @@ def add_avatar_parser(commands: argparse._SubParsersAction) -> None:
     render.add_argument("--framing", choices=("head", "upper_body", "full_body"))
     render.add_argument("--background", help="#rrggbb, chroma or a picture (VIDA_BACKGROUND)")
     render.add_argument("--mirror", action="store_true", help="move like a mirror image")
+    render.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="take the first frame's head pose as straight ahead (as Calibrate does live)",
+    )
 
 
 def run_avatar(args: argparse.Namespace, settings: Settings) -> int:
     """Run one ``vida avatar`` command; 0 on success, 1 when the avatar is unusable."""
+    from rigging.background import BackgroundError
     from rigging.errors import AvatarError
 
     try:
@@ -57,6 +63,8 @@ def run_avatar(args: argparse.Namespace, settings: Settings) -> int:
     except AvatarError as error:
         print(f"vida: {_name(args)}: {error}", file=sys.stderr)
         return 1
+    except BackgroundError as error:
+        raise ConfigError(f"--background: {error}") from None
     except FileNotFoundError as error:
         raise ConfigError(f"no such file: {error.filename}") from None
 
@@ -64,11 +72,13 @@ def run_avatar(args: argparse.Namespace, settings: Settings) -> int:
 def _inspect(path: Path) -> int:
     from rigging.report import inspect_avatar
 
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"no such file: {path}")
+    if not path.is_file():
+        raise ConfigError(f"{path} is not a file")
     report = inspect_avatar(path)
     print(json.dumps(report, indent=2))
-    return 0 if report["valid"] and report.get("humanoid") else 1
+    return 0 if report["usable"] else 1
 
 
 def _thumbnail(path: Path, output: Path, size: int) -> int:
@@ -112,7 +122,11 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
     width, height = parse_resolution(args.resolution)
     if not 1 <= args.fps <= 60:
         raise ConfigError(f"--fps must be between 1 and 60, got {args.fps}")
+    if args.output.suffix.lower() != ".mp4":
+        raise ConfigError(f"the output is written as MP4: name it NAME.mp4, not {args.output}")
     frames = list(_tracking_lines(args.tracking))
+    if args.calibrate:
+        frames = straight_ahead(frames)
     avatar = open_avatar(args.file)
     scene = SceneSettings(
         avatar=args.file,
@@ -121,7 +135,7 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
         mirror=args.mirror,
         watermark=False,
     )
-    with av.open(str(args.output), "w") as container:
+    with av.open(str(args.output), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=args.fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for index, frame in enumerate(
@@ -133,6 +147,28 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
         container.mux(stream.encode(None))
     print(f"\nwrote {args.output}", file=sys.stderr)
     return 0
+
+
+def straight_ahead(frames: list[dict]) -> list[dict]:
+    """Head poses relative to the first tracked face's: what Calibrate does in the studio."""
+    import copy
+
+    from tracking.frame import HeadPose
+    from tracking.head_pose import relative_pose, rotation_from_angles
+
+    first = next((f["face"]["head_pose"] for f in frames if f.get("face")), None)
+    if first is None:
+        return frames
+    neutral = rotation_from_angles(first["yaw"], first["pitch"], first["roll"])
+    out = copy.deepcopy(frames)
+    for frame in out:
+        if frame.get("face"):
+            pose = frame["face"]["head_pose"]
+            angles = (pose["yaw"], pose["pitch"], pose["roll"])
+            seen = HeadPose(*angles, (0.0, 0.0, 0.0), rotation_from_angles(*angles))
+            relative = relative_pose(seen, neutral)
+            pose |= {"yaw": relative.yaw, "pitch": relative.pitch, "roll": relative.roll}
+    return out
 
 
 def _tracking_lines(path: Path) -> Iterator[dict]:

@@ -1,4 +1,5 @@
-"""Where an avatar's derived files live: beside the upload, named after it."""
+"""Where an avatar's derived files live: beside the upload, named ``NAME-*.glb`` after it
+(``control.avatars.delete_avatar`` removes them with the upload)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ def lighter_path(avatar: Path) -> Path:
     return avatar.with_name(f"{avatar.stem}-lod.glb")
 
 
-def playable(avatar: Path) -> Path:
-    """The file a stream renders: the lighter copy when there is one."""
-    lighter = lighter_path(avatar)
-    return lighter if lighter.is_file() else avatar
+def playable(upload: Path) -> Path:
+    """The file a stream renders: the lighter copy, else the rigged one, else the upload."""
+    for candidate in (lighter_path(upload), rigged_path(upload)):
+        if candidate.is_file():
+            return candidate
+    return upload

@@ -102,7 +102,7 @@ class AvatarJobs:
             progress(0.85)
             if avatar.model.triangle_count > self._budget:
                 lighter = decimate(avatar.model, self._budget)
-                lighter_path(path).write_bytes(write_model_glb(lighter, avatar.humanoid.bones))
+                lighter_path(job.path).write_bytes(write_model_glb(lighter, avatar.humanoid.bones))
             progress(0.9)
             thumbnail = self._folder / f"{avatar_id}.png"
             self._folder.mkdir(parents=True, exist_ok=True)
@@ -121,7 +121,7 @@ class AvatarJobs:
         except RendererUnavailable as error:
             avatars.mark_failed(self._db, avatar_id, f"the studio cannot render: {error}")
             return
-        avatars.mark_ready(self._db, avatar_id, thumbnail, path if rigged else None)
+        avatars.mark_ready(self._db, avatar_id, thumbnail)
         log.info("avatar %s is ready (%s)", avatar_id, "rigged by VIDA" if rigged else "as is")
 
     def _renderer_here(self) -> AvatarRenderer:
@@ -134,7 +134,7 @@ def rig_if_needed(
     path: Path, limits: AvatarLimits, progress: Callable[[float, str], None]
 ) -> tuple[Path, bool]:
     """(the file to use, whether VIDA rigged it): an unrigged mesh gets a skeleton, saved
-    beside the upload as ``NAME-rigged.glb``."""
+    beside the upload as ``NAME-rigged.glb`` (the upload itself is kept as sent)."""
     from rigging.autorig import needs_rig, rig_file
     from rigging.gltf_reader import load_avatar
 

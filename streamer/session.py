@@ -276,7 +276,8 @@ class StudioSession:
                 await meter.finish(reason)
                 if live is not None:
                     await self._record_cost(meter.stream_id, live, seconds)
-        log.info("session %s stopped after %.1f s (%s)", self.id, seconds, reason)
+        if live is not None:
+            log.info("session %s stopped after %.1f s (%s)", self.id, seconds, reason)
         return {"live": False, "streamed_seconds": round(seconds, 2)}
 
     def _apply_plan(self, plan_id: str) -> None:

@@ -87,9 +87,22 @@ def test_an_unrigged_person_is_rigged_on_upload(db: Database, tmp_path: Path) ->
     AvatarJobs(db, tmp_path / "thumbs", lambda: T0).process(avatar_id)
     done = row(db, avatar_id)
     assert done.status == "ready", done.error
-    upload = next((tmp_path / "uploads").glob("*-upload.glb"))
-    assert Path(done.file_path) == rigged_path(upload)  # the upload itself is kept as sent
-    assert open_avatar(Path(done.file_path)).humanoid.source == "names"
+    upload = Path(done.file_path)  # the upload itself is kept as sent
+    assert playable(upload) == rigged_path(upload)
+    assert open_avatar(playable(upload)).humanoid.source == "names"
+
+
+def test_deleting_an_avatar_removes_every_file_made_from_it(db: Database, tmp_path: Path) -> None:
+    from control.avatars import delete_avatar, set_active
+
+    avatar_id = uploaded(db, tmp_path, DEFAULT_AVATAR)
+    AvatarJobs(db, tmp_path / "thumbs", lambda: T0, triangle_budget=9_000).process(avatar_id)
+    done = row(db, avatar_id)
+    set_active(db, done.user_id, avatar_id)
+    upload, thumbnail = Path(done.file_path), Path(done.thumbnail_path)
+    assert lighter_path(upload).is_file() and thumbnail.is_file()
+    assert delete_avatar(db, done.user_id, avatar_id) is True  # it was the active one
+    assert not list(upload.parent.iterdir()) and not thumbnail.exists()
 
 
 @pytest.mark.parametrize(

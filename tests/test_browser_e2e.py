@@ -293,6 +293,7 @@ def test_tracking_view_and_calibration_from_the_page(
     before = page.evaluate(CYAN_PIXELS_JS)
 
     page.get_by_label("Show tracking on the preview").check()
+    expect(page.locator("#preview-caption")).to_contain_text("only you see this")
     # The face landmarks (cyan dots) appear in the returned preview video.
     page.wait_for_function(f"({CYAN_PIXELS_JS})() > {before + 50}", timeout=10_000)
     page.get_by_role("button", name="Calibrate").click()

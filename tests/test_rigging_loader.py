@@ -69,8 +69,8 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 
 HOSTILE: dict[str, tuple[bytes, type[AvatarError], str]] = {
-    "empty": (b"", AvatarFormatError, "not a glTF file"),
-    "wrong magic": (b"PK\x03\x04" + b"\0" * 40, AvatarFormatError, "not a glTF file"),
+    "empty": (b"", AvatarFormatError, "the file is empty"),
+    "wrong magic": (b"PK\x03\x04" + b"\0" * 40, AvatarFormatError, "starts with 50 4b 03 04"),
     "truncated": (gltf_files.triangle_glb()[:-10], AvatarFormatError, "truncated"),
     "only a header": (gltf_files.triangle_glb()[:20], AvatarFormatError, "truncated"),
     "glTF 1.0": (gltf_files.changed(_set("asset.version", "1.0")), AvatarFormatError, "2.0"),
@@ -210,9 +210,11 @@ def test_random_corruption_never_escapes_as_another_error() -> None:
 
 def test_inspect_reports_errors_as_data() -> None:
     report = inspect_avatar(gltf_files.changed(_set("buffers.0.uri", "x.bin")))
-    assert report["valid"] is False
+    assert report["valid"] is False and report["usable"] is False
     assert report["errors"][0]["where"] == "buffers[0]"
     assert "outside file" in report["errors"][0]["message"]
     robot = inspect_avatar(MODELS / "RobotExpressive.glb")
-    assert robot["valid"] and robot["humanoid"] and robot["bones"]["head"] == "Head"
+    assert robot["valid"] and robot["usable"] and robot["bones"]["head"] == "Head"
+    two_bones = inspect_avatar(MODELS / "RiggedSimple.gltf")
+    assert two_bones["valid"] and not two_bones["usable"]  # glTF, but not a humanoid
     assert robot["expressions"]["mapping"]["angry"] == ["mesh3/Angry", "mesh4/Angry", "mesh5/Angry"]

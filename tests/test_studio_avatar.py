@@ -69,13 +69,22 @@ async def test_the_stream_shows_the_avatar_and_switches_to_an_upload_mid_stream(
         stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
         assert stats["avatar"] == "robot"
         assert stats["stages_ms"]["avatar_render"]["p50"] > 0
+
+        async def back_to_default() -> bool:
+            stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
+            return stats["avatar"] == "VIDA default avatar"
+
+        reverted_at = await live_seconds()
+        back = await api.put("/me/active-avatar", json={"avatar_id": None})
+        assert back.status_code == 200 and back.json() == {"active": None}
+        await wait_until(back_to_default, timeout=1.0)  # within a second, as a switch must
         assert (await api.post(f"/sessions/{page.session_id}/stop")).status_code == 200
         await page.close()
 
     frames = decoded_frames(nginx.recording("avatar-switch"))
     before = [rgb for t, rgb in frames if t < switched_at - 0.5]
     after = [rgb for t, rgb in frames if switched_at + 1.0 < t < keyed_at]
-    keyed = [rgb for t, rgb in frames if t > keyed_at + 1.0]
+    keyed = [rgb for t, rgb in frames if keyed_at + 1.0 < t < reverted_at]
     assert before and after and keyed
     assert min(shirt_blue(rgb) for rgb in before) > 0.01  # the default avatar
     assert max(robot_orange(rgb) for rgb in before) < 0.002

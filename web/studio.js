@@ -13,6 +13,7 @@ const ui = {
   streamKey: $("stream-key"), goLive: $("go-live"), stop: $("stop"), error: $("error"),
   badge: $("live-badge"), stats: $("stats"), warnings: $("warnings"), target: $("target"),
   showTracking: $("show-tracking"), calibrate: $("calibrate"), trackingNote: $("tracking-note"),
+  previewCaption: $("preview-caption"),
   signIn: $("sign-in"), signedIn: $("signed-in"), who: $("who"), planName: $("plan-name"),
   minutesLeft: $("minutes-left"), signOut: $("sign-out"),
 };
@@ -63,6 +64,9 @@ function render() {
   for (const input of ui.form.querySelectorAll("input")) input.disabled = state.live || state.busy;
   ui.rtmpFields.hidden = recording();
   ui.showTracking.disabled = !connected || state.trackingOff || state.toggling;
+  ui.previewCaption.textContent = ui.showTracking.checked && connected
+    ? "Tracking view — only you see this; the stream is unchanged"
+    : "Output preview — what goes out";
   ui.calibrate.disabled = !connected || state.trackingOff || state.calibrating;
 }
 
