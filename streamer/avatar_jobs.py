@@ -9,8 +9,8 @@ job runs, so the page sees it; a restart picks up uploads that were waiting or c
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +33,12 @@ DEFAULT_TRIANGLE_BUDGET = 30_000
 
 
 class AvatarJobs:
-    """A queue of uploaded avatars and the thread that processes them."""
+    """A queue of uploaded avatars and the thread that processes them.
+
+    The thread runs only while there is work: it starts on ``submit`` and ends when the queue
+    is empty, releasing its GL context, so an idle studio holds no worker. ``idle`` is set
+    whenever nothing is queued or running.
+    """
 
     def __init__(
         self,
@@ -46,17 +51,26 @@ class AvatarJobs:
         self._folder = folder
         self._clock = clock
         self._budget = triangle_budget
-        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._queue: deque[int] = deque()
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._renderer: AvatarRenderer | None = None
-        self.done = threading.Event()  # set each time a job finishes (tests wait on it)
+        self._closed = False
+        self.idle = threading.Event()
+        self.idle.set()
 
     def submit(self, avatar_id: int) -> None:
         """Queue an uploaded avatar (returns at once)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="vida-avatar-jobs", daemon=True)
-            self._thread.start()
-        self._queue.put(avatar_id)
+        with self._lock:
+            if self._closed:
+                return  # shutting down: it stays pending for the next start
+            self._queue.append(avatar_id)
+            self.idle.clear()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="vida-avatar-jobs", daemon=True
+                )
+                self._thread.start()
 
     def resume(self) -> None:
         """Queue every avatar left waiting by an earlier run."""
@@ -65,23 +79,30 @@ class AvatarJobs:
 
     def close(self) -> None:
         """Finish the current job, drop the rest (they stay pending for the next start)."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
+        with self._lock:
+            self._closed = True
+            self._queue.clear()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
 
     def _run(self) -> None:
-        try:
-            while (avatar_id := self._queue.get()) is not None:
-                try:
-                    self.process(avatar_id)
-                except Exception:
-                    log.exception("processing avatar %s failed", avatar_id)
-                    avatars.mark_failed(self._db, avatar_id, "VIDA could not process this file")
-                self.done.set()
-        finally:
-            if self._renderer is not None:
-                self._renderer.close()
+        while True:
+            with self._lock:
+                if not self._queue:
+                    # Release the GL context before a new thread may create its own.
+                    if self._renderer is not None:
+                        self._renderer.close()
+                        self._renderer = None
+                    self._thread = None
+                    self.idle.set()
+                    return
+                avatar_id = self._queue.popleft()
+            try:
+                self.process(avatar_id)
+            except Exception:
+                log.exception("processing avatar %s failed", avatar_id)
+                avatars.mark_failed(self._db, avatar_id, "VIDA could not process this file")
 
     def process(self, avatar_id: int) -> None:
         """Check, rig if needed and picture one avatar; its status says how it went."""

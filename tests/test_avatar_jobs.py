@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import shutil
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tests.test_rigging_autorig import static_person
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_AVATAR = ROOT / "models" / "default_avatar.glb"
 MODELS = SHARED_ASSETS / "models"
+USERS = itertools.count()
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def db(tmp_path: Path) -> Database:
 
 def uploaded(db: Database, tmp_path: Path, source: Path | bytes, plan: str = "goat") -> int:
     """A pending avatar row whose file is a copy of ``source``, as an upload leaves it."""
-    user = new_user(db, f"{plan}-{tmp_path.name}-{id(source)}@example.com", plan)
+    user = new_user(db, f"{plan}-{next(USERS)}@example.com", plan)
     path = tmp_path / "uploads" / f"{user}-upload.glb"
     path.parent.mkdir(exist_ok=True)
     if isinstance(source, bytes):
@@ -142,3 +144,20 @@ def test_the_catalogue_is_seeded_once_and_its_preset_processed(
     AvatarJobs(db, tmp_path / "thumbs", lambda: T0).process(preset["id"])
     assert row(db, preset["id"]).status == "ready"  # held to the largest plan's limits
     assert waiting_jobs(db) == []
+
+
+def test_the_worker_runs_only_while_there_is_work(db: Database, tmp_path: Path) -> None:
+    import threading
+
+    jobs = AvatarJobs(db, tmp_path / "thumbs", lambda: T0)
+    first = uploaded(db, tmp_path, MODELS / "RobotExpressive.glb")
+    jobs.submit(first)
+    assert jobs.idle.wait(60)
+    assert "vida-avatar-jobs" not in [t.name for t in threading.enumerate()]
+    second = uploaded(db, tmp_path, MODELS / "RobotExpressive.glb")
+    jobs.submit(second)  # a new thread (and GL context) for new work
+    assert jobs.idle.wait(60)
+    assert row(db, first).status == row(db, second).status == "ready"
+    jobs.close()
+    jobs.submit(uploaded(db, tmp_path, MODELS / "RobotExpressive.glb"))  # after close: kept
+    assert jobs.idle.is_set()
