@@ -81,19 +81,25 @@ async def test_the_stream_shows_the_avatar_and_switches_to_an_upload_mid_stream(
         assert (await api.post(f"/sessions/{page.session_id}/stop")).status_code == 200
         await page.close()
 
+    # The recording's clock starts when nginx got the first packet, a moment after the
+    # stream's own (``live_seconds``): the changes are found in the pictures, and only the
+    # times between them are compared with the times between the requests.
     frames = decoded_frames(nginx.recording("avatar-switch"))
-    before = [rgb for t, rgb in frames if t < switched_at - 0.5]
-    after = [rgb for t, rgb in frames if switched_at + 1.0 < t < keyed_at]
-    keyed = [rgb for t, rgb in frames if keyed_at + 1.0 < t < reverted_at]
-    assert before and after and keyed
-    assert min(shirt_blue(rgb) for rgb in before) > 0.01  # the default avatar
-    assert max(robot_orange(rgb) for rgb in before) < 0.002
-    assert min(robot_orange(rgb) for rgb in after) > 0.02  # the robot, within a second
-    assert max(shirt_blue(rgb) for rgb in after) < 0.002
-    # Never the camera: the corners are the virtual background, then chroma green.
-    assert all(shows_background(rgb) for t, rgb in frames if t < keyed_at)
-    assert all(shows_background(rgb, CHROMA_GREEN) for rgb in keyed)
-    assert min(robot_orange(rgb) for rgb in keyed) > 0.02
+    robot_from = next(t for t, rgb in frames if robot_orange(rgb) > 0.02)
+    chroma_from = next(t for t, rgb in frames if shows_background(rgb, CHROMA_GREEN))
+    default_again = next(t for t, rgb in frames if t > chroma_from and shirt_blue(rgb) > 0.01)
+    for t, rgb in frames:
+        if t < robot_from:
+            assert shirt_blue(rgb) > 0.01 and shows_background(rgb), t  # never the camera
+        elif t < chroma_from:
+            assert robot_orange(rgb) > 0.02 and shirt_blue(rgb) < 0.002, t
+            assert shows_background(rgb), t
+        elif t < default_again:
+            assert robot_orange(rgb) > 0.02 and shows_background(rgb, CHROMA_GREEN), t
+    # Each change shows within a second of being asked for (the robot's includes loading it).
+    assert abs((chroma_from - robot_from) - (keyed_at - switched_at)) < 1.0
+    assert abs((default_again - chroma_from) - (reverted_at - keyed_at)) < 1.0
+    assert robot_from > 1.0 and default_again - chroma_from > 1.0  # each lasted a while
 
 
 async def _at_least(read, value: float) -> bool:
