@@ -264,6 +264,7 @@ def set_active(db: Database, user_id: int, avatar_id: int) -> dict[str, Any]:
 class ActiveFile:
     """The file and name of the avatar a user goes live with."""
 
+    avatar_id: int
     path: Path
     name: str
 
@@ -275,7 +276,7 @@ def active_avatar_file(db: Database, user_id: int) -> ActiveFile | None:
         avatar = session.get(Avatar, row.avatar_id) if row is not None else None
         if avatar is None or avatar.status != "ready" or not avatar.file_path:
             return None
-        return ActiveFile(Path(avatar.file_path), avatar.name)
+        return ActiveFile(avatar.id, Path(avatar.file_path), avatar.name)
 
 
 def delete_avatar(db: Database, user_id: int, avatar_id: int) -> bool:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, StrictBool
 from starlette.exceptions import HTTPException
@@ -59,6 +59,7 @@ from rtmp import (
     rtmp_destination,
 )
 from streamer.avatar_jobs import AvatarJobs
+from streamer.events import EventHub
 from streamer.ice import limit_host_addresses
 from streamer.pipeline import AlreadyLive, CameraSilent, PipelineClosed
 from streamer.sdp import MAX_SDP_BYTES, InvalidOffer
@@ -154,9 +155,14 @@ def create_app(settings: Settings) -> FastAPI:
     """Build the studio app for ``settings``."""
     limit_host_addresses(settings.ice_host_addresses)
     database = open_database(settings)
-    registry = SessionRegistry(settings, database)
+    events = EventHub()
+    registry = SessionRegistry(settings, database, events)
     avatar_jobs = AvatarJobs(
-        database, settings.data_dir / "thumbnails", utcnow, settings.avatar_triangles
+        database,
+        settings.data_dir / "thumbnails",
+        utcnow,
+        settings.avatar_triangles,
+        notify=events.publish,
     )
 
     @contextlib.asynccontextmanager
@@ -164,6 +170,7 @@ def create_app(settings: Settings) -> FastAPI:
         system_log = DatabaseLogHandler(database, WORKER)
         front = system_log.start()
         logging.getLogger().addHandler(front)  # warnings and errors, for the admin pages
+        events.bind(asyncio.get_running_loop())
         sweeper = asyncio.create_task(_sweep_forever(registry), name="vida-sweep")
         seed_catalogue(database, settings.default_avatar, utcnow())
         avatar_jobs.resume()  # new presets and uploads left waiting
@@ -177,6 +184,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="VIDA studio", version="0.1.0", lifespan=lifespan)
     app.state.registry = registry
+    app.state.events = events
     app.state.avatar_jobs = avatar_jobs
     web = Path(str(resources.files("web")))
     app.mount("/static", StaticFiles(directory=web), name="static")
@@ -200,6 +208,9 @@ def create_app(settings: Settings) -> FastAPI:
         path, name = (active.path, active.name) if active else (settings.default_avatar, "")
         for session in registry.of_user(user_id):
             await session.pipeline.switch_avatar(path, name)
+        events.publish(
+            user_id, {"type": "active_avatar", "avatar_id": active.avatar_id if active else None}
+        )
 
     app.include_router(
         control_router(database, utcnow, box, avatars_dir, avatar_switched, avatar_jobs.submit),
@@ -219,6 +230,16 @@ def create_app(settings: Settings) -> FastAPI:
             "fps": settings.fps,
             "ice_servers": list(settings.ice_servers),
         }
+
+    @app.get(f"{API}/events")
+    async def event_stream(account: SignedIn) -> StreamingResponse:
+        """Server-Sent Events for the signed-in user's pages: ``minutes_warning``,
+        ``stream_ended``, ``avatar`` (an upload's status and progress), ``active_avatar``."""
+        return StreamingResponse(
+            events.stream(account.id),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @app.get(f"{API}/health")
     async def health() -> dict[str, object]:

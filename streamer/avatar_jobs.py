@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from control import avatars
 from control.db import Database
@@ -46,8 +47,12 @@ class AvatarJobs:
         folder: Path,
         clock: Callable[[], datetime],
         triangle_budget: int = DEFAULT_TRIANGLE_BUDGET,
+        notify: Callable[[int, dict[str, Any]], None] | None = None,
     ) -> None:
+        """``notify(user_id, event)`` hears every change of an upload's status and progress
+        (``EventHub.publish``: the user's pages show it as it happens)."""
         self._db = db
+        self._notify = notify
         self._folder = folder
         self._clock = clock
         self._budget = triangle_budget
@@ -113,8 +118,15 @@ class AvatarJobs:
             max_file_bytes=job.max_bytes,
         )
 
+        def tell(status: str, percent: int, error: str | None = None) -> None:
+            if self._notify is not None and job.user_id is not None:
+                event = {"type": "avatar", "id": avatar_id, "status": status}
+                self._notify(job.user_id, event | {"progress": percent, "error": error})
+
         def progress(fraction: float, _stage: str = "") -> None:
-            avatars.mark_progress(self._db, avatar_id, round(fraction * 100))
+            percent = max(0, min(99, round(fraction * 100)))
+            avatars.mark_progress(self._db, avatar_id, percent)
+            tell("processing", percent)
 
         progress(0.05)
         try:
@@ -136,13 +148,15 @@ class AvatarJobs:
                     idle_world(avatar),
                 )
             )
-        except AvatarError as error:
-            avatars.mark_failed(self._db, avatar_id, str(error))
-            return
-        except RendererUnavailable as error:
-            avatars.mark_failed(self._db, avatar_id, f"the studio cannot render: {error}")
+        except (AvatarError, RendererUnavailable) as error:
+            reason = str(error)
+            if isinstance(error, RendererUnavailable):
+                reason = f"the studio cannot render: {error}"
+            avatars.mark_failed(self._db, avatar_id, reason)
+            tell("failed", 0, reason)
             return
         avatars.mark_ready(self._db, avatar_id, thumbnail)
+        tell("ready", 100)
         log.info("avatar %s is ready (%s)", avatar_id, "rigged by VIDA" if rigged else "as is")
 
     def _renderer_here(self) -> AvatarRenderer:

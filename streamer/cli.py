@@ -11,6 +11,8 @@ import sys
 import time
 from importlib.metadata import version
 
+import uvicorn
+
 from config import ConfigError, Settings, load_settings
 from config.settings import parse_resolution
 from control.db import DatabaseError
@@ -23,6 +25,7 @@ from streamer.session import pipeline_settings
 from streamer.track_command import add_track_parser, run_track
 
 log = logging.getLogger("vida")
+SHUTDOWN_GRACE_S = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,8 +128,6 @@ def check_stream_args(args: argparse.Namespace) -> None:
 
 def serve(settings: Settings) -> int:
     """Run the studio until interrupted."""
-    import uvicorn
-
     from streamer.app import create_app
 
     try:
@@ -137,15 +138,27 @@ def serve(settings: Settings) -> int:
     app = create_app(settings)  # database and keys first: a bad one fails before the banner
     scheme = "https" if settings.tls_cert else "http"
     print(f"VIDA studio on {scheme}://{settings.host}:{settings.port}/", file=sys.stderr)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
         log_level="info",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,  # a last resort: see StudioServer
     )
+    StudioServer(config).run()
     return 0
+
+
+class StudioServer(uvicorn.Server):
+    """uvicorn's server, ending the pages' event streams as soon as it is asked to stop:
+    uvicorn waits for open responses before it shuts down, and those never end by themselves."""
+
+    def handle_exit(self, sig: int, frame: object) -> None:
+        """Close the event streams, then stop as uvicorn does."""
+        self.config.app.state.events.close()
+        super().handle_exit(sig, frame)  # type: ignore[arg-type]
 
 
 def ensure_port_free(host: str, port: int) -> None:

@@ -32,9 +32,10 @@ from rigging.background import (
 from rigging.retarget import RetargetSettings
 from rtmp import Destination
 from streamer.avatar_scene import SceneSettings
+from streamer.events import EventHub
 from streamer.ice import ice_configuration
 from streamer.live import LiveOutput
-from streamer.minute_meter import MinuteMeter
+from streamer.minute_meter import WARNINGS_S, MinuteMeter
 from streamer.pipeline import AlreadyLive, CameraSilent, PipelineSettings, StreamPipeline
 from streamer.sdp import InvalidOffer, add_start_bitrate, check_offer
 from streamer.tracking_worker import TrackingSettings
@@ -191,12 +192,19 @@ class StudioSession:
     """A page's peer connection and its stream pipeline."""
 
     def __init__(
-        self, settings: Settings, owner: Owner, db: Database, avatar: ActiveFile | None = None
+        self,
+        settings: Settings,
+        owner: Owner,
+        db: Database,
+        avatar: ActiveFile | None = None,
+        events: EventHub | None = None,
     ) -> None:
         self.id = secrets.token_urlsafe(12)
         self.settings = settings
         self.owner = owner
         self._db = db
+        self._events = events
+        self._warnings_task: asyncio.Task[None] | None = None
         self.meter: MinuteMeter | None = None
         self._cpu_at_start = 0.0
         self._tracked_at_start = 0.0
@@ -257,6 +265,7 @@ class StudioSession:
             tracking = self.pipeline.tracking
             self._tracked_at_start = tracking.rate.total if tracking else 0.0
             self._meter_task = asyncio.create_task(self._run_meter(self.meter))
+            self._warnings_task = asyncio.create_task(self._push_warnings(self.meter))
         log.info("session %s live to %s", self.id, destination.display)
         return {
             "live": True,
@@ -272,6 +281,8 @@ class StudioSession:
             meter, self.meter = self.meter, None
             if self._meter_task is not None and self._meter_task is not asyncio.current_task():
                 self._meter_task.cancel()
+            if self._warnings_task is not None:
+                self._warnings_task.cancel()
             if meter is not None:
                 await meter.finish(reason)
                 if live is not None:
@@ -314,6 +325,29 @@ class StudioSession:
             reason = meter.end_reason or "minutes_exhausted"
             self.last_error = END_MESSAGES.get(reason, f"the studio ended the stream ({reason})")
             await self.stop_live(reason)
+            self._publish({"type": "stream_ended", "reason": reason, "message": self.last_error})
+
+    async def _push_warnings(self, meter: MinuteMeter) -> None:
+        """Tell the user's pages the moment 5 and then 1 minute are left."""
+        thresholds = sorted(WARNINGS_S, reverse=True)  # 300, then 60
+        for threshold, lower in zip(thresholds, [*thresholds[1:], -1.0], strict=True):
+            while meter.left_s() > threshold:
+                await asyncio.sleep(min(1.0, meter.left_s() - threshold))
+            if meter is not self.meter:
+                return
+            if meter.left_s() <= lower:
+                continue  # already past the next warning too: that one says it
+            self._publish(
+                {
+                    "type": "minutes_warning",
+                    "message": meter.warning(),
+                    "minutes_left_s": round(meter.left_s()),
+                }
+            )
+
+    def _publish(self, event: dict[str, Any]) -> None:
+        if self._events is not None:
+            self._events.publish(self.owner.account.id, event | {"session_id": self.id})
 
     async def watch(self) -> None:
         """Ends the stream when every destination failed, so the page sees why."""
@@ -372,9 +406,10 @@ class StudioSession:
 class SessionRegistry:
     """Every open session of this process."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, events: EventHub | None = None) -> None:
         self.settings = settings
         self.db = db
+        self.events = events
         self._sessions: dict[str, StudioSession] = {}
 
     def __len__(self) -> int:
@@ -390,7 +425,7 @@ class SessionRegistry:
             raise StudioFull(
                 f"the studio is full ({self.settings.max_sessions} sessions); try again later"
             )
-        session = StudioSession(self.settings, owner, self.db, avatar)
+        session = StudioSession(self.settings, owner, self.db, avatar, self.events)
         self._sessions[session.id] = session
         return session
 

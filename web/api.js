@@ -24,6 +24,16 @@ export async function call(method, path, body) {
   return data;
 }
 
+// What the studio pushes to this user's pages (Server-Sent Events): ``handlers`` maps an event
+// type to a function of its data. EventSource reconnects by itself; close() stops it.
+export function listen(handlers) {
+  const source = new EventSource(`${API}/events`);
+  for (const [type, handle] of Object.entries(handlers)) {
+    source.addEventListener(type, (event) => handle(JSON.parse(event.data)));
+  }
+  return source;
+}
+
 // Tells the server the page is gone, even while it unloads.
 export function closeSession(sessionId) {
   fetch(`${API}/sessions/${sessionId}`, { method: "DELETE", keepalive: true }).catch(() => {});

@@ -1,6 +1,6 @@
 // The studio page: connect the camera, go live, show what goes out and how it is doing.
 
-import { call, closeSession } from "./api.js";
+import { call, closeSession, listen } from "./api.js";
 import { connect, openCamera, previewFramesDecoded, stopTracks, waitConnected } from "./webrtc.js";
 
 const STATS_EVERY_MS = 1000;
@@ -24,6 +24,7 @@ const state = {
   trackingOff: false, // the server tracks nothing for this session
   toggling: false, // a Show tracking change is on its way: the server's answer is stale
   changes: 0, // Go live, Stop, Show tracking presses: a stats reply asked for before is stale
+  events: null, // the studio's pushed events (EventSource), while signed in
 };
 
 const recording = () => ui.form.kind.value === "record";
@@ -89,7 +90,32 @@ async function loadAccount() {
     state.account = null;
     showError(error.message);
   }
+  followEvents();
   render();
+}
+
+// What must be seen at once arrives pushed, not at the next stats poll: the 5- and 1-minute
+// warnings, and the end of a stream the studio stopped.
+function followEvents() {
+  if (!state.account) {
+    state.events?.close();
+    state.events = null;
+    return;
+  }
+  state.events ??= listen({
+    minutes_warning: ({ session_id: id, message }) => {
+      if (id === state.sessionId) showWarnings([message]);
+    },
+    stream_ended: ({ session_id: id, message }) => {
+      if (id === state.sessionId) followServer({ live: false, error: message });
+    },
+  });
+}
+
+function showWarnings(texts) {
+  ui.warnings.replaceChildren(
+    ...texts.map((text) => Object.assign(document.createElement("li"), { textContent: text })),
+  );
 }
 
 async function signIn(event) {
@@ -116,6 +142,7 @@ async function signOut() {
   if (state.sessionId) disconnected("");
   await call("POST", "/auth/logout").catch(() => {});
   state.account = null;
+  followEvents();
   setStatus("Signed out");
   render();
 }
@@ -171,9 +198,7 @@ function showStats(s) {
     render();
   }
   showTrackingStats(s.tracking);
-  ui.warnings.replaceChildren(
-    ...s.warnings.map((text) => Object.assign(document.createElement("li"), { textContent: text })),
-  );
+  showWarnings(s.warnings);
 }
 
 // The stream ended without Stop: the server is the truth (every destination failed, or a

@@ -89,6 +89,7 @@ async def running_studio(settings: Settings) -> AsyncIterator[Studio]:
             token = await sign_up(api, STREAMER, plan="goat", settings=settings)
             yield Studio(api, app.state.registry, base, token, app)
     finally:
+        app.state.events.close()  # as ``vida serve`` does: open event streams end first
         server.should_exit = True
         await task
 
