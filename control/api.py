@@ -26,6 +26,7 @@ from control.api_resources import (
 from control.db import Database
 from control.destinations import KeyBox
 from control.minutes import balance
+from control.moderation import own_standing
 from control.plans import catalogue
 from control.subscriptions import current_plan
 
@@ -90,7 +91,8 @@ def control_router(
 
     @router.get("/me")
     async def me(account: SignedIn) -> dict[str, Any]:
-        """Who is signed in, their plan and their minutes (401 when nobody is)."""
+        """Who is signed in, their plan, their minutes and their standing: a suspension in
+        force and admins' warnings (401 when nobody is)."""
         return describe(account)
 
     @router.get("/auth/session")
@@ -107,9 +109,11 @@ def control_router(
         with db.read() as session:
             plan = current_plan(session, account.id, now)
             left = balance(session, account.id, now)
+            standing = own_standing(session, account.id, now)
         return {
             "user": _user(account),
             "plan": plan.to_dict(),
+            "standing": standing,
             "minutes": {
                 "weekly_allowance_s": left.weekly_allowance_s,
                 "weekly_used_s": left.weekly_used_s,

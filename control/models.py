@@ -168,7 +168,9 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(Time, index=True)
-    admin_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    admin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), nullable=True
+    )  # None: an operator on the command line (``details`` says who)
     action: Mapped[str] = mapped_column(String(64))
     target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     details: Mapped[str] = mapped_column(Text, default="")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import socket
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,12 +59,12 @@ def active_suspension(session: Session, user_id: int, now: datetime) -> Suspensi
 
 
 def _audit(
-    session: Session, admin: Account, action: str, user_id: int | None, **details: Any
+    session: Session, admin: Account | None, action: str, user_id: int | None, **details: Any
 ) -> None:
     session.add(
         AuditEntry(
             at=details.pop("now"),
-            admin_id=admin.id,
+            admin_id=admin.id if admin is not None else None,
             action=action,
             target_user_id=user_id,
             details=json.dumps(details, default=str, sort_keys=True),
@@ -185,6 +187,25 @@ def standing(session: Session, user: User, now: datetime) -> dict[str, Any]:
     }
 
 
+def own_standing(session: Session, user_id: int, now: datetime) -> dict[str, Any]:
+    """What a user is told about themselves: a suspension in force (until when, why) and the
+    warnings admins gave them, newest first."""
+    suspension = active_suspension(session, user_id, now)
+    cautions = session.scalars(
+        select(Caution).where(Caution.user_id == user_id).order_by(Caution.at.desc()).limit(20)
+    )
+    return {
+        "suspension": None
+        if suspension is None
+        else {
+            "until": None if suspension.ends_at is None else suspension.ends_at.isoformat() + "Z",
+            "permanent": suspension.ends_at is None,
+            "reason": suspension.reason,
+        },
+        "warnings": [{"message": c.message, "at": c.at.isoformat() + "Z"} for c in cautions],
+    }
+
+
 def live_streams(db: Database, page: int, per_page: int) -> Page:
     """Streams live now on any worker, newest first."""
     with db.read() as session:
@@ -220,6 +241,15 @@ def end_live_stream(db: Database, admin: Account, stream_id: str, now: datetime)
             raise UnknownStream(f"no live stream {stream_id!r}")
         stream.ended_at, stream.end_reason = now, "ended_by_admin"
         _audit(session, admin, "end_stream", stream.user_id, stream=stream_id, now=now)
+
+
+def audit_command_line(
+    session: Session, action: str, user_id: int, now: datetime, **details: Any
+) -> None:
+    """Record an action an operator took with ``vida admin`` (no admin account: the
+    operating-system user and host stand in for one)."""
+    operator = f"{getpass.getuser()}@{socket.gethostname()}"
+    _audit(session, None, action, user_id, now=now, via="command line", by=operator, **details)
 
 
 def audit_log(db: Database, page: int, per_page: int) -> Page:

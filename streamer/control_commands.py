@@ -39,6 +39,7 @@ def run_control(args: argparse.Namespace, settings: Settings) -> int:
     from control.clock import utcnow
     from control.db import Database
     from control.migrate import shown, upgrade
+    from control.moderation import audit_command_line
     from control.plans import PlanError
     from control.subscriptions import set_plan
 
@@ -53,11 +54,16 @@ def run_control(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.admin_command == "create-user":
             account = create_user(db, args.email, _password(), utcnow(), args.role, args.plan)
+            with db.write() as session:
+                audit_command_line(
+                    session, "create_user", account.id, utcnow(), role=args.role, plan=args.plan
+                )
             print(f"created {account.email} ({account.role}, plan {args.plan})", file=sys.stderr)
         else:
             account = find_user(db, args.email)
             with db.write() as session:
                 plan = set_plan(session, account.id, args.plan, utcnow())
+                audit_command_line(session, "set_plan", account.id, utcnow(), plan=plan.id)
             print(f"{account.email} is on {plan.name} from now on", file=sys.stderr)
         return 0
     except (AccountError, PlanError, LookupError) as exc:

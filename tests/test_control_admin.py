@@ -155,3 +155,19 @@ async def test_admins_see_warnings_and_what_each_stream_cost(settings: Settings)
         [cost] = session.query(ComputeUsage).all()
     db.close()
     assert cost.frames_out > 40 and cost.encoder == "libx264" and cost.live_seconds > 1.5
+
+
+async def test_users_see_their_own_warnings_and_suspension(settings: Settings) -> None:
+    async with running_studio(settings) as studio, studio.client() as admin:
+        await sign_up(admin, "boss@example.com", plan="free", settings=settings, role="admin")
+        async with studio.client() as fan:
+            await sign_up(fan, "fan@example.com")
+            clean = (await fan.get("/me")).json()["standing"]
+            assert clean == {"suspension": None, "warnings": []}
+            uid = (await fan.get("/me")).json()["user"]["id"]
+            await admin.post(f"/admin/users/{uid}/warn", json={"message": "keep it friendly"})
+            await admin.post(f"/admin/users/{uid}/suspend", json={"level": 1, "reason": "spam"})
+            standing = (await fan.get("/me")).json()["standing"]
+        assert standing["suspension"]["reason"] == "spam"
+        assert standing["suspension"]["permanent"] is False and standing["suspension"]["until"]
+        assert [w["message"] for w in standing["warnings"]] == ["keep it friendly"]

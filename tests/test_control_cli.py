@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from control.db import Database
+from control.moderation import audit_log
+
 VIDA = str(Path(sys.executable).parent / "vida")
 
 
@@ -36,6 +39,14 @@ def test_operators_create_users_and_change_plans(tmp_path: Path) -> None:
     assert moved.returncode == 0 and "is on Spartan from now on" in moved.stderr
     unknown = vida("admin", "set-plan", "nobody@example.com", "spartan", env=env)
     assert unknown.returncode == 2 and "no account with the e-mail address" in unknown.stderr
+    db = Database(f"sqlite:///{tmp_path / 'data' / 'vida.db'}")
+    entries = audit_log(db, 1, 10).items
+    db.close()
+    assert [(e["action"], e["admin_id"], e["details"]["via"]) for e in entries] == [
+        ("set_plan", None, "command line"),  # newest first; the refused ones left no entry
+        ("create_user", None, "command line"),
+    ]
+    assert entries[0]["details"]["plan"] == "spartan" and "@" in entries[0]["details"]["by"]
 
 
 def test_a_database_or_key_that_cannot_be_used_is_one_clear_sentence(tmp_path: Path) -> None:

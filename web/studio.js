@@ -15,7 +15,7 @@ const ui = {
   showTracking: $("show-tracking"), calibrate: $("calibrate"), trackingNote: $("tracking-note"),
   previewCaption: $("preview-caption"),
   signIn: $("sign-in"), signedIn: $("signed-in"), who: $("who"), planName: $("plan-name"),
-  minutesLeft: $("minutes-left"), signOut: $("sign-out"),
+  minutesLeft: $("minutes-left"), signOut: $("sign-out"), standing: $("standing"),
 };
 const state = {
   pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null,
@@ -46,11 +46,14 @@ function render() {
   const signedIn = Boolean(state.account);
   ui.signIn.hidden = state.account !== null;
   ui.signedIn.hidden = !signedIn;
+  if (!signedIn) ui.standing.hidden = true;
   if (signedIn) {
     ui.who.textContent = state.account.user.email;
     ui.planName.textContent = `${state.account.plan.name} plan`;
     ui.minutesLeft.textContent = minutesText(state.account.minutes);
     ui.minutesLeft.classList.toggle("low", state.account.minutes.remaining_s <= 300);
+    ui.standing.textContent = standingText(state.account.standing);
+    ui.standing.hidden = !ui.standing.textContent;
   }
   ui.connect.disabled = state.busy || connected || !signedIn;
   ui.connect.textContent = connected ? "Camera connected" : "Start camera";
@@ -69,6 +72,21 @@ function render() {
     ? "Tracking view — only you see this; the stream is unchanged"
     : "Output preview — what goes out";
   ui.calibrate.disabled = !connected || state.trackingOff || state.calibrating;
+}
+
+// A suspension in force, and the newest admin warning, in the streamer's words.
+function standingText(standing) {
+  const lines = [];
+  const suspension = standing?.suspension;
+  if (suspension) {
+    const until = suspension.permanent
+      ? "for good"
+      : `until ${new Date(suspension.until).toLocaleString("en-GB", { timeZone: "UTC" })} UTC`;
+    lines.push(`Streaming is suspended ${until}${suspension.reason ? `: ${suspension.reason}` : ""}.`);
+  }
+  const warning = standing?.warnings?.[0];
+  if (warning) lines.push(`Warning from the studio: ${warning.message}`);
+  return lines.join(" ");
 }
 
 function minutesText(minutes) {
