@@ -43,6 +43,16 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
+def blend_overlay(picture: np.ndarray, overlay: Overlay) -> None:
+    """Blend ``overlay`` into an (H, W, 3) uint8 RGB ``picture`` in place (the CPU path, for
+    pictures the renderer does not draw: a few thousand pixels)."""
+    h, w = overlay.rgba.shape[:2]
+    region = picture[overlay.y : overlay.y + h, overlay.x : overlay.x + w]
+    alpha = overlay.rgba[: region.shape[0], : region.shape[1], 3:].astype(np.float32) / 255
+    colour = overlay.rgba[: region.shape[0], : region.shape[1], :3].astype(np.float32)
+    region[:] = np.round(colour * alpha + region.astype(np.float32) * (1 - alpha)).astype(np.uint8)
+
+
 @lru_cache(maxsize=8)
 def watermark(width: int, height: int, text: str = "VIDA", opacity: float = 0.6) -> Overlay:
     """The watermark for a ``width``×``height`` frame: white text with a soft shadow, so it

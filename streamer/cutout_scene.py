@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from rigging.background import Background, prepare
+from rigging.watermark import blend_overlay, watermark
 from streamer.letterbox import Letterbox
 from streamer.stats import StageTimer
 from tracking.segmentation import PersonSegmenter
@@ -27,8 +28,11 @@ EDGE_SOFTNESS = 0.35  # the mask's sigmoid: how gradual the cut is, in mask unit
 class CutoutScene:
     """Camera frame in, the person over ``background`` out (yuv420p at the output size)."""
 
-    def __init__(self, width: int, height: int, background: Background) -> None:
+    def __init__(
+        self, width: int, height: int, background: Background, watermark: bool = True
+    ) -> None:
         self.width, self.height = width, height
+        self.watermark = watermark  # the plan's white label turns it off; any thread may set it
         self.stage_times = {"segment": StageTimer(), "blend": StageTimer()}
         self._letterbox = Letterbox(width, height)
         self._background = prepare(background, width, height)
@@ -61,6 +65,8 @@ class CutoutScene:
         alpha = cv2.resize(mask, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
         # 8-bit pictures with float weights: OpenCV's SIMD path, ~1.7 ms at 720p.
         picture = cv2.blendLinear(canvas, self._background, alpha, 1.0 - alpha)
+        if self.watermark:
+            blend_overlay(picture, watermark(self.width, self.height))
         frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
         self.stage_times["segment"].add(segmented - started)
         self.stage_times["blend"].add(time.perf_counter() - segmented)

@@ -23,6 +23,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from rigging.avatar import open_avatar
 from rigging.background import Background
 from rigging.errors import AvatarError
+from rigging.retarget import RetargetSettings
 from rtmp import Destination, EncoderSettings
 from rtmp.fanout import RETRY_DELAYS_S
 from streamer.audio import TickAudio
@@ -68,6 +69,7 @@ class PipelineSettings:
     tracking: TrackingSettings | None = None  # None: no tracking at all
     scene: SceneSettings | None = None  # the avatar; None: the camera (see ``cutout``)
     cutout: Background | None = None  # with no avatar: the streamer cut out over this
+    watermark: bool = True  # the plan's white label turns it off (the avatar's: ``scene``)
 
     @property
     def preview_size(self) -> tuple[int, int]:
@@ -135,7 +137,7 @@ class StreamPipeline:
             self.scene = AvatarScene(s.width, s.height, s.scene)
             self._spawn(self._prepare_scene(s.scene), "avatar")
         elif s.cutout is not None:
-            self.cutout = CutoutScene(s.width, s.height, s.cutout)
+            self.cutout = CutoutScene(s.width, s.height, s.cutout, s.watermark)
         self._spawn(self._process_loop(), "process")
         self._spawn(self._clock_loop(), "clock")
 
@@ -219,6 +221,13 @@ class StreamPipeline:
         self.scene.show(avatar)
         self.scene_problem = None
         return avatar.name
+
+    def follow_plan(self, watermark: bool, retarget: RetargetSettings) -> None:
+        """A plan change while live: the watermark and what the avatar follows, next frame."""
+        if self.cutout is not None:
+            self.cutout.watermark = watermark
+        if self.scene is not None:
+            self.scene.change(watermark=watermark, retarget=retarget)
 
     def change_scene(self, **changes: object) -> None:
         """Change the background, framing or mirror from the next frame on."""

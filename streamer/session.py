@@ -106,6 +106,7 @@ def pipeline_settings(
         tracking=tracking,
         scene=scene_settings(settings, plan, avatar, tracking),
         cutout=parse_background(settings.background) if settings.scene == "cutout" else None,
+        watermark=plan is None or not plan.white_label,
     )
 
 
@@ -118,7 +119,6 @@ def scene_settings(
     """The avatar the output shows (None: ``VIDA_SCENE`` is ``camera`` or ``cutout``)."""
     if settings.scene != "avatar":
         return None
-    features = tracking.features if tracking is not None else Features.parse("none")
     return SceneSettings(
         avatar=avatar.path if avatar else settings.default_avatar,
         avatar_name=avatar.name if avatar else "",
@@ -126,12 +126,18 @@ def scene_settings(
         background=parse_background(settings.background),
         framing=settings.framing,  # type: ignore[arg-type]
         watermark=plan is None or not plan.white_label,
-        retarget=RetargetSettings(
-            face=features.needs_face,
-            body=features.body,
-            hands=features.needs_hands,
-            fingers=features.finger,
-        ),
+        retarget=retarget_settings(tracking),
+    )
+
+
+def retarget_settings(tracking: TrackingSettings | None) -> RetargetSettings:
+    """What the avatar follows: what is tracked (the rest stays in its idle pose)."""
+    features = tracking.features if tracking is not None else Features.parse("none")
+    return RetargetSettings(
+        face=features.needs_face,
+        body=features.body,
+        hands=features.needs_hands,
+        fingers=features.finger,
     )
 
 
@@ -292,14 +298,16 @@ class StudioSession:
         return {"live": False, "streamed_seconds": round(seconds, 2)}
 
     def _apply_plan(self, plan_id: str) -> None:
-        """A plan change while live: tracking follows at once (the output size cannot change
-        without restarting the encoder, so it stays until the next session)."""
+        """A plan change while live: tracking, what the avatar follows and the watermark
+        follow at once (the output size cannot change without restarting the encoder, so it
+        stays until the next session)."""
         self.owner = Owner(self.owner.account, plan(plan_id))
         tracking = tracking_settings(self.settings, self.owner.plan) or TrackingSettings(
             features=Features.parse("none")
         )
         if self.pipeline.tracking is not None:
             self.pipeline.tracking.reconfigure(tracking)
+        self.pipeline.follow_plan(not self.owner.plan.white_label, retarget_settings(tracking))
         log.info("session %s now follows the %s plan", self.id, plan_id)
 
     async def _record_cost(self, stream_id: str, live: LiveOutput, seconds: float) -> None:

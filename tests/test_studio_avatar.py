@@ -4,11 +4,16 @@ is checked, pictured and made active, and the running stream switches to it at o
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from config import Settings
+from control.accounts import find_user
+from control.clock import utcnow
+from control.db import Database
+from control.subscriptions import set_plan
 from rigging.background import CHROMA_GREEN
 from tests.support.avatar_colours import (
     ROBOT,
@@ -19,7 +24,7 @@ from tests.support.avatar_colours import (
 )
 from tests.support.media import PictureTrack, moving_person_frames
 from tests.support.nginx import NginxRtmp
-from tests.support.studio import connect_page, running_studio, wait_until
+from tests.support.studio import STREAMER, connect_page, running_studio, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -138,3 +143,35 @@ async def test_cutout_replaces_the_room_behind_the_streamer(
         assert shows_background(rgb, CHROMA_GREEN)  # the grey room is gone
         # The astronaut's orange suit is still there: the person was kept.
         assert robot_orange(rgb) > 0.01
+
+
+def watermarked(rgb) -> bool:
+    """White VIDA letters in the bottom-right corner (the default background is dark)."""
+    corner = rgb[-40:, -120:].astype(int)
+    return bool((corner.min(axis=2) > 120).sum() > 20)
+
+
+async def test_the_watermark_follows_the_plan_while_live(avatar_settings: Settings) -> None:
+    settings = avatar_settings.replace(minute_tick_s=0.5)
+    async with running_studio(settings) as studio:  # studio.api: a goat user, white label
+        api = studio.api
+        page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 60)))
+        await wait_until(lambda: page.preview_frames > 5, timeout=30)
+        live = await api.post(f"/sessions/{page.session_id}/live", json={"kind": "record"})
+        recording = Path(live.json()["destinations"][0]["name"].removeprefix("file "))
+
+        async def live_seconds() -> float:
+            return (await api.get(f"/sessions/{page.session_id}/stats")).json()["live_seconds"]
+
+        await wait_until(lambda: _at_least(live_seconds, 2.0), timeout=20)
+        db = Database(settings.database)
+        with db.write() as session:  # as an admin or a lapsed subscription would
+            set_plan(session, find_user(db, STREAMER).id, "reply_guy", utcnow())
+        db.close()
+        await wait_until(lambda: _at_least(live_seconds, 5.0), timeout=20)
+        await api.post(f"/sessions/{page.session_id}/stop")
+        await page.close()
+    frames = decoded_frames(recording)
+    first = next(t for t, rgb in frames if watermarked(rgb))
+    assert 1.5 < first < 4.5  # after the plan changed, at the next minute tick
+    assert all(watermarked(rgb) for t, rgb in frames if t > first)
