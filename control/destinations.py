@@ -138,9 +138,7 @@ def save(
     db: Database, box: KeyBox, user_id: int, fields: DestinationFields, now: datetime
 ) -> dict[str, Any]:
     """Save a new destination; presets fill in the platform's server URL."""
-    platform = fields.platform or "custom"
-    if platform not in PRESETS:
-        raise DestinationError(f"platform must be one of {', '.join(PRESETS)}")
+    platform = _platform(fields.platform or "custom")
     url = fields.server_url or PRESETS[platform]
     if not url:
         raise DestinationError(
@@ -177,14 +175,20 @@ def save(
 def change(
     db: Database, box: KeyBox, user_id: int, destination_id: int, fields: DestinationFields
 ) -> dict[str, Any]:
-    """Change some fields of one of the user's destinations."""
+    """Change some fields of one of the user's destinations. Another platform brings its
+    preset server URL unless one is given (the stream key is kept)."""
     with db.write() as session:
         row = _owned(session, user_id, destination_id)
         if fields.name is not None:
             row.name = fields.name.strip()[:100] or row.name
-        if fields.server_url is not None or fields.stream_key is not None:
+        server_url = fields.server_url
+        if fields.platform is not None:
+            row.platform = _platform(fields.platform)
+            if server_url is None and PRESETS[row.platform]:
+                server_url = PRESETS[row.platform]
+        if server_url is not None or fields.stream_key is not None:
             url, key = _split(
-                fields.server_url if fields.server_url is not None else row.server_url,
+                server_url if server_url is not None else row.server_url,
                 fields.stream_key
                 if fields.stream_key is not None
                 else box.open(row.stream_key_encrypted),
@@ -196,6 +200,12 @@ def change(
         if fields.is_default:
             _make_default(session, user_id, row)
         return describe(row)
+
+
+def _platform(name: str) -> str:
+    if name not in PRESETS:
+        raise DestinationError(f"platform must be one of {', '.join(PRESETS)}")
+    return name
 
 
 def delete(db: Database, user_id: int, destination_id: int) -> None:

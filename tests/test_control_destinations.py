@@ -79,6 +79,14 @@ async def test_destinations_are_saved_with_presets_and_keys_never_come_back(
             json={"name": "Main channel", "stream_key": "new_key_9876"},
         )
         assert edited.json()["name"] == "Main channel" and edited.json()["stream_key"] == "****9876"
+        moved = await api.patch(f"/destinations/{body['id']}", json={"platform": "twitch"})
+        assert (moved.json()["platform"], moved.json()["server_url"]) == (
+            "twitch",
+            "rtmp://live.twitch.tv/app",  # the preset's ingest; the key is kept
+        )
+        assert moved.json()["stream_key"] == "****9876"
+        unknown = await api.patch(f"/destinations/{body['id']}", json={"platform": "myspace"})
+        assert unknown.status_code == 422 and "platform must be one of" in unknown.text
         assert (await api.delete(f"/destinations/{twitch.json()['id']}")).status_code == 204
         assert (await api.get("/destinations")).json()["total"] == 1
 
