@@ -12,14 +12,23 @@ from control.plans import Plan, plan
 
 
 def current_plan(session: Session, user_id: int, now: datetime) -> Plan:
-    """The plan in force: the newest active subscription that has not ended; else free."""
+    """The plan in force: the newest active subscription that has not ended; else free.
+
+    A subscription past its end date goes on while it renews itself (``auto_renew``, the
+    default); one whose renewal was turned off ends there, and the user is on free. VIDA has
+    no billing: renewing costs nothing here, a payment system would hook in at that date.
+    """
     row = session.scalars(
         select(Subscription)
         .where(
             Subscription.user_id == user_id,
             Subscription.status == "active",
             Subscription.started_at <= now,
-            or_(Subscription.ends_at.is_(None), Subscription.ends_at > now),
+            or_(
+                Subscription.ends_at.is_(None),
+                Subscription.ends_at > now,
+                Subscription.auto_renew.is_(True),
+            ),
         )
         .order_by(Subscription.started_at.desc(), Subscription.id.desc())
         .limit(1)

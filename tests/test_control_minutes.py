@@ -23,9 +23,9 @@ from control.clock import week_start
 from control.db import Database
 from control.migrate import is_current, upgrade
 from control.minutes import LEASE, add_minutes, balance, debit
-from control.models import StreamSession, Suspension, UsageDebit, User
+from control.models import StreamSession, Subscription, Suspension, UsageDebit, User
 from control.streams import StreamRefused, authorize_start, end_stream
-from control.subscriptions import set_plan
+from control.subscriptions import current_plan, set_plan
 from tests.support.control import (
     T0,
     add_stream,
@@ -290,3 +290,22 @@ def test_a_stream_records_its_avatar_and_refuses_one_the_plan_lost(db: Database)
     with pytest.raises(StreamRefused, match="needs the zeus plan") as refused:
         authorize_start(db, user_id, 1280, 720, [], "w", T0)
     assert refused.value.code == "avatar_not_in_plan"
+
+
+def test_a_subscription_renews_itself_unless_renewal_was_turned_off(db: Database) -> None:
+
+    renewing, lapsing = new_user(db, "renews@example.com"), new_user(db, "lapses@example.com")
+    with db.write() as session:
+        for user_id, auto_renew in ((renewing, True), (lapsing, False)):
+            session.add(
+                Subscription(
+                    user_id=user_id, plan="zeus", started_at=T0,
+                    ends_at=T0 + timedelta(days=30), status="active", auto_renew=auto_renew,
+                )
+            )  # fmt: skip
+    for user_id in (renewing, lapsing):
+        with db.read() as session:
+            assert current_plan(session, user_id, T0 + timedelta(days=29)).id == "zeus"
+    with db.read() as session:
+        assert current_plan(session, renewing, T0 + timedelta(days=31)).id == "zeus"
+        assert current_plan(session, lapsing, T0 + timedelta(days=31)).id == "free"
