@@ -25,8 +25,8 @@ from rigging.errors import AvatarFormatError, NotHumanoidError
 from rigging.glb_writer import write_skinned_glb
 from rigging.gltf_reader import load_avatar
 from rigging.limits import AvatarLimits
-from rigging.model import AvatarModel, Mesh, MorphTarget, Node
-from rigging.skeleton import world_matrices
+from rigging.model import AvatarModel, Mesh, Node
+from rigging.skeleton import posed_mesh, world_matrices
 
 Progress = Callable[[float, str], None]
 
@@ -76,7 +76,8 @@ def rig_model(model: AvatarModel, progress: Progress | None = None) -> tuple[byt
     progress = progress or (lambda _f, _s: None)
     if model.skins:
         raise AvatarFormatError("this model is rigged already; VIDA uses its own skeleton")
-    meshes = _baked_meshes(model)
+    world = world_matrices(model)  # a static model: each mesh where its node puts it
+    meshes = [posed_mesh(model, world, instance) for instance in model.instances]
     points = np.vstack([p.positions for m in meshes for p in m.primitives])
     if len(points) < 50:
         raise NotHumanoidError("too few vertices to be a person (at least 50 are needed)")
@@ -271,38 +272,6 @@ def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nd
 
 
 # --- model plumbing -----------------------------------------------------------------------------
-
-
-def _baked_meshes(model: AvatarModel) -> list[Mesh]:
-    """Every drawn mesh with its node transform applied (the skeleton's bind space)."""
-    world = world_matrices(model)
-    out = []
-    for instance in model.instances:
-        matrix = world[instance.node]
-        normal_matrix = np.linalg.inv(matrix[:3, :3]).T
-        mesh = model.meshes[instance.mesh]
-        primitives = tuple(
-            dataclasses.replace(
-                p,
-                positions=(p.positions @ matrix[:3, :3].T + matrix[:3, 3]).astype(np.float32),
-                normals=_unit(p.normals @ normal_matrix.T),
-                targets=tuple(
-                    MorphTarget(
-                        (t.positions @ matrix[:3, :3].T).astype(np.float32),
-                        None if t.normals is None else _unit(t.normals @ normal_matrix.T),
-                    )
-                    for t in p.targets
-                ),
-            )
-            for p in mesh.primitives
-        )
-        out.append(dataclasses.replace(mesh, primitives=primitives))
-    return out
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    length = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(length, 1e-12)).astype(np.float32)
 
 
 def _joint_node(bone: FittedBone, bones: list[FittedBone]) -> Node:

@@ -25,9 +25,12 @@ class Avatar:
 
 def open_avatar(source: bytes | str | Path, limits: AvatarLimits | None = None) -> Avatar:
     """Load, validate and map an avatar file; ``AvatarError`` subclasses say what is wrong."""
-    model = load_avatar(source, limits)
+    name = Path(source).stem if isinstance(source, (str, Path)) else ""
+    return avatar_from_model(load_avatar(source, limits), name)
+
+
+def avatar_from_model(model: AvatarModel, fallback_name: str = "") -> Avatar:
+    """Map and stand up a loaded model, named by its VRM title or else ``fallback_name``."""
     humanoid = map_humanoid(model)
-    name = model.vrm.title if model.vrm and model.vrm.title else ""
-    if not name and isinstance(source, (str, Path)):
-        name = Path(source).stem
+    name = model.vrm.title if model.vrm and model.vrm.title else fallback_name
     return Avatar(stand_upright(model, humanoid), humanoid, map_expressions(model), name)

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from rigging.model import AvatarModel
-from rigging.skeleton import joint_palette
+from rigging.skeleton import corners, posed_vertices
 
 Preset = Literal["head", "upper_body", "full_body"]
 PRESETS: tuple[Preset, ...] = ("head", "upper_body", "full_body")
@@ -77,34 +77,6 @@ def _look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:
     return m
 
 
-def skinned_rest_positions(model: AvatarModel, world: np.ndarray) -> list[np.ndarray]:
-    """Every drawn primitive's vertices, skinned by the pose ``world`` (morphs ignored):
-    one (N, 3) float64 array per primitive of each instance."""
-    out = []
-    for instance in model.instances:
-        palette = joint_palette(model, world, instance).astype(np.float64)
-        for primitive in model.meshes[instance.mesh].primitives:
-            # Blend the matrices first (one (N,4,4) array) rather than transforming 4 times.
-            blended = np.einsum("nk,nkij->nij", primitive.weights, palette[primitive.joints])
-            positions = primitive.positions.astype(np.float64)
-            out.append(np.einsum("nij,nj->ni", blended[:, :3, :3], positions) + blended[:, :3, 3])
-    return out
-
-
-def rest_bounds(model: AvatarModel, world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(min, max) corners of the skinned vertices in pose ``world``; a unit box if empty."""
-    return _bounds(skinned_rest_positions(model, world))
-
-
-def _bounds(positions: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    positions = [p for p in positions if len(p)]
-    if not positions:
-        return np.array([-0.5, 0.0, -0.5]), np.array([0.5, 1.0, 0.5])
-    lows = np.array([p.min(axis=0) for p in positions])
-    highs = np.array([p.max(axis=0) for p in positions])
-    return lows.min(axis=0), highs.max(axis=0)
-
-
 @dataclass(frozen=True)
 class _Shot:
     """What must be visible: a vertical span, a width, and the plane to frame them in."""
@@ -133,8 +105,8 @@ def frame_avatar(
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown framing preset {preset!r}; one of {', '.join(PRESETS)}")
-    positions = skinned_rest_positions(model, world)
-    low, high = _bounds(positions)
+    positions = posed_vertices(model, world)
+    low, high = corners(positions)
     bones = _bone_positions(world, humanoid or {})
     shot = (
         _bone_shot(preset, bones, low, high, positions)

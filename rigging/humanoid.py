@@ -156,12 +156,11 @@ def _map_by_names(model: AvatarModel) -> dict[str, int]:
 
 
 def _bone_of(side: str | None, key: str, numbers: list[str]) -> str | None:
+    """The bone a name means; the spine chain is not named here: it is read from the tree."""
     if side is None:
         for bone, aliases in CENTRE_ALIASES.items():
             if key in aliases and not numbers:
                 return bone
-        if key in ("spine", "abdomen", "torso", "chest", "upperchest"):
-            return None  # the spine chain is read from the tree
         return None
     for part, aliases in LIMB_ALIASES.items():
         if key in aliases:

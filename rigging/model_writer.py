@@ -15,8 +15,8 @@ import dataclasses
 import numpy as np
 
 from rigging.glb_writer import vrm_extension, write_skinned_glb
-from rigging.model import AvatarModel, Mesh, MorphTarget, Node, VrmExpressionBind, VrmInfo
-from rigging.skeleton import joint_palette, node_order, world_matrices
+from rigging.model import AvatarModel, Mesh, Node, VrmExpressionBind, VrmInfo
+from rigging.skeleton import node_order, posed_mesh, world_matrices
 
 PLACEHOLDER_LICENCE = "https://vrm.dev/licenses/1.0/"
 
@@ -42,38 +42,15 @@ def write_model_glb(model: AvatarModel, humanoid: dict[str, int]) -> bytes:
 def _baked(
     model: AvatarModel, world: np.ndarray, instance_index: int, new_index: dict[int, int]
 ) -> Mesh:
-    """One instance's mesh with vertices at rest in world space, joints as new node indices."""
+    """One instance's mesh posed at rest in world space, its joints as new node indices."""
     instance = model.instances[instance_index]
-    mesh = model.meshes[instance.mesh]
-    palette = joint_palette(model, world, instance).astype(np.float64)
     nodes = [instance.node] if instance.skin is None else list(model.skins[instance.skin].joints)
     remap = np.array([new_index[n] for n in nodes], dtype=np.int64)
-    primitives = []
-    for p in mesh.primitives:
-        blended = np.einsum("nk,nkij->nij", p.weights, palette[p.joints])
-        linear = blended[:, :3, :3]
-        positions = np.einsum("nij,nj->ni", linear, p.positions) + blended[:, :3, 3]
-        normals = np.einsum("nij,nj->ni", linear, p.normals)
-        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
-        targets = tuple(
-            MorphTarget(
-                np.einsum("nij,nj->ni", linear, t.positions).astype(np.float32),
-                None
-                if t.normals is None
-                else np.einsum("nij,nj->ni", linear, t.normals).astype(np.float32),
-            )
-            for t in p.targets
-        )
-        primitives.append(
-            dataclasses.replace(
-                p,
-                positions=positions.astype(np.float32),
-                normals=normals.astype(np.float32),
-                joints=remap[p.joints].astype(np.uint16),
-                targets=targets,
-            )
-        )
-    return dataclasses.replace(mesh, primitives=tuple(primitives))
+    mesh = posed_mesh(model, world, instance)
+    primitives = tuple(
+        dataclasses.replace(p, joints=remap[p.joints].astype(np.uint16)) for p in mesh.primitives
+    )
+    return dataclasses.replace(mesh, primitives=primitives)
 
 
 def _vrm(

@@ -90,6 +90,30 @@ class Retargeter:
         self._rest_position = {i: rest[i][:3, 3] for i in range(len(model.nodes))}
         self._rest_local = {i: model.nodes[i].rotation for i in range(len(model.nodes))}
         self._depth_order = {n: k for k, n in enumerate(self._order)}
+        self._root = quat_from_matrix(model.root)
+        # The rest geometry the parts are aimed from: fixed per avatar, so measured once.
+        self._rest_direction: dict[str, np.ndarray | None] = {}
+        for side in ("left", "right"):
+            for bone, child in (("UpperArm", "LowerArm"), ("LowerArm", "Hand")):
+                if f"{side}{bone}" in self._bones:
+                    self._rest_direction[f"{side}{bone}"] = self._towards_child(
+                        f"{side}{bone}", f"{side}{child}"
+                    )
+        self._hand_frames = {
+            side: self._hand_frame(side)
+            for side in ("left", "right")
+            if f"{side}Hand" in self._bones
+        }
+        self._bend_axes = {
+            name: self._bend_axis(name)
+            for name in (
+                f"{side}{finger}{segment}"
+                for side in ("left", "right")
+                for finger in FINGERS
+                for segment in FINGER_SEGMENTS[finger]
+            )
+            if name in self._bones
+        }
 
     # --- the frame ------------------------------------------------------------------------
 
@@ -117,7 +141,7 @@ class Retargeter:
             if index in posed_world:
                 return posed_world[index]
             parent = nodes[index].parent
-            base = self._root_rotation() if parent < 0 else world_of(parent)
+            base = self._root if parent < 0 else world_of(parent)
             q = quat_multiply(base, locals_.get(index, self._rest_local[index]))
             posed_world[index] = q
             return q
@@ -128,14 +152,11 @@ class Retargeter:
         )
         for node, d in targets:
             parent = nodes[node].parent
-            parent_world = self._root_rotation() if parent < 0 else world_of(parent)
+            parent_world = self._root if parent < 0 else world_of(parent)
             desired = quat_multiply(d, self._rest_world[node])
             locals_[node] = quat_multiply(quat_conjugate(parent_world), desired)
             posed_world[node] = desired
         return locals_
-
-    def _root_rotation(self) -> np.ndarray:
-        return quat_from_matrix(self.avatar.model.root)
 
     # --- parts ------------------------------------------------------------------------------
 
@@ -217,17 +238,18 @@ class Retargeter:
                 # reach the wrist anyway, the elbow bending down and back as arms do.
                 arm, forearm = self._reach(side, body, p[wrist] - p[shoulder])
                 tracked = True
-        aims[upper] = self._aim(upper, self._child_of(upper, lower), arm)
-        hand = f"{side}Hand"
-        aims[lower] = self._aim(lower, self._child_of(lower, hand), forearm)
+        aims[upper] = self._aim(upper, arm)
+        aims[lower] = self._aim(lower, forearm)
         return tracked
 
     def _reach(self, side: str, body: BodyTrack, target: np.ndarray) -> tuple[np.ndarray, ...]:
         """Two-bone IK: (upper arm, forearm) directions whose wrist lies along ``target``."""
         p = self._points(body.world)
         shoulders = float(np.linalg.norm(p[SHOULDER["left"]] - p[SHOULDER["right"]]))
-        upper_len = self._bone_length(f"{side}UpperArm", f"{side}LowerArm")
-        lower_len = self._bone_length(f"{side}LowerArm", f"{side}Hand")
+        upper_len, lower_len = (
+            self._bone_length(f"{side}UpperArm"),
+            self._bone_length(f"{side}LowerArm"),
+        )
         # Arms are about 1.6 shoulder widths long: the reach is the target's share of that.
         share = float(np.linalg.norm(target)) / max(ARM_PER_SHOULDER_WIDTH * shoulders, 1e-6)
         reach = np.clip(share, 0.35, 0.999) * (upper_len + lower_len)
@@ -240,12 +262,9 @@ class Retargeter:
         elbow = along * along_len + pole * off_len
         return elbow, along * reach - elbow
 
-    def _bone_length(self, bone: str, child_bone: str) -> float:
-        child = self._child_of(bone, child_bone)
-        if child is None:
-            return 0.25
-        start = self._rest_position[self._bones[bone]]
-        return float(np.linalg.norm(self._rest_position[child] - start))
+    def _bone_length(self, bone: str) -> float:
+        direction = self._rest_direction.get(bone)
+        return 0.25 if direction is None else float(np.linalg.norm(direction))
 
     def _hand(
         self, aims: dict[str, np.ndarray], side: str, hand: HandTrack | None, arm_tracked: bool
@@ -257,7 +276,7 @@ class Retargeter:
             return
         turn = aims.get(f"{side}LowerArm", IDENTITY_QUAT)
         if hand is not None and arm_tracked:
-            rest = self._hand_frame(side)
+            rest = self._hand_frames[side]
             if rest is not None:
                 measured = self._measured_hand_frame(hand.world)
                 turn = quat_from_matrix(measured @ rest.T)
@@ -272,24 +291,28 @@ class Retargeter:
                 if name not in self._bones:
                     continue
                 total += FINGER_BEND_DEG[segment] * curl
-                axis = self._bend_axis(name)
+                axis = self._bend_axes[name]
                 aims[name] = quat_multiply(turn, quat_from_axis_angle(axis, math.radians(total)))
 
     # --- geometry helpers -------------------------------------------------------------------
 
-    def _aim(self, bone: str, child: int | None, direction: np.ndarray) -> np.ndarray:
-        """D turning ``bone`` (rest: towards ``child``) to point along ``direction``."""
-        node = self._bones[bone]
-        if child is None or np.linalg.norm(direction) < 1e-9:
+    def _aim(self, bone: str, direction: np.ndarray) -> np.ndarray:
+        """D turning ``bone`` (at rest: towards its child) to point along ``direction``."""
+        rest = self._rest_direction.get(bone)
+        if rest is None or np.linalg.norm(direction) < 1e-9:
             return IDENTITY_QUAT
-        rest = self._rest_position[child] - self._rest_position[node]
         return quat_between(rest, direction)
 
-    def _child_of(self, bone: str, preferred: str) -> int | None:
+    def _towards_child(self, bone: str, preferred: str) -> np.ndarray | None:
+        """The rest vector from ``bone`` to its child (``preferred`` if mapped, else its first)."""
         if preferred in self._bones:
-            return self._bones[preferred]
-        children = self.avatar.model.children(self._bones[bone])
-        return children[0] if children else None
+            child = self._bones[preferred]
+        else:
+            children = self.avatar.model.children(self._bones[bone])
+            if not children:
+                return None
+            child = children[0]
+        return self._rest_position[child] - self._rest_position[self._bones[bone]]
 
     def _hand_frame(self, side: str) -> np.ndarray | None:
         """Rest hand axes (columns: along the fingers, across the knuckles, palm normal)."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
 
-from rigging.model import AvatarModel, MeshInstance
+from rigging.model import AvatarModel, Mesh, MeshInstance, MorphTarget, Primitive
 from rigging.transforms import trs_matrix
 
 
@@ -60,19 +61,69 @@ def joint_palette(model: AvatarModel, world: np.ndarray, instance: MeshInstance)
     return (joints @ skin.inverse_bind).astype(np.float32)
 
 
+def blended_matrices(primitive: Primitive, palette: np.ndarray) -> np.ndarray:
+    """(N, 4, 4): each vertex's skinning matrices mixed by its weights (one matrix per vertex
+    instead of transforming it four times)."""
+    return np.einsum("nk,nkij->nij", primitive.weights, palette[primitive.joints])
+
+
 def posed_vertices(model: AvatarModel, world: np.ndarray) -> list[np.ndarray]:
     """World positions of every instance's vertices (CPU skinning: bounds, checks, tests)."""
     out = []
     for instance in model.instances:
-        palette = joint_palette(model, world, instance)
+        palette = joint_palette(model, world, instance).astype(np.float64)
         for primitive in model.meshes[instance.mesh].primitives:
-            homogeneous = np.hstack([primitive.positions, np.ones((len(primitive.positions), 1))])
-            blended = np.einsum("nk,nkij->nij", primitive.weights, palette[primitive.joints])
-            out.append(np.einsum("nij,nj->ni", blended, homogeneous)[:, :3])
+            blended = blended_matrices(primitive, palette)
+            out.append(
+                np.einsum("nij,nj->ni", blended[:, :3, :3], primitive.positions) + blended[:, :3, 3]
+            )
     return out
 
 
+def posed_mesh(model: AvatarModel, world: np.ndarray, instance: MeshInstance) -> Mesh:
+    """One instance's mesh with its vertices, normals and morph offsets where ``world``
+    puts them (joints and weights as they were): a static copy of a pose."""
+    palette = joint_palette(model, world, instance).astype(np.float64)
+    mesh = model.meshes[instance.mesh]
+    primitives = []
+    for p in mesh.primitives:
+        blended = blended_matrices(p, palette)
+        linear = blended[:, :3, :3]
+
+        def turn(vectors: np.ndarray, linear: np.ndarray = linear) -> np.ndarray:
+            return np.einsum("nij,nj->ni", linear, vectors)
+
+        primitives.append(
+            dataclasses.replace(
+                p,
+                positions=(turn(p.positions) + blended[:, :3, 3]).astype(np.float32),
+                normals=_unit(turn(p.normals)),
+                targets=tuple(
+                    MorphTarget(
+                        turn(t.positions).astype(np.float32),
+                        None if t.normals is None else _unit(turn(t.normals)),
+                    )
+                    for t in p.targets
+                ),
+            )
+        )
+    return dataclasses.replace(mesh, primitives=tuple(primitives))
+
+
 def bounds(model: AvatarModel, world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(min corner, max corner) of the model posed by ``world``."""
-    points = np.vstack(posed_vertices(model, world))
-    return points.min(axis=0), points.max(axis=0)
+    """(min corner, max corner) of the model posed by ``world``; a unit box if it is empty."""
+    return corners(posed_vertices(model, world))
+
+
+def corners(points: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(min corner, max corner) of arrays of points; a unit box if there are none."""
+    points = [p for p in points if len(p)]
+    if not points:
+        return np.array([-0.5, 0.0, -0.5]), np.array([0.5, 1.0, 0.5])
+    stacked = np.vstack(points)
+    return stacked.min(axis=0), stacked.max(axis=0)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    length = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(length, 1e-12)).astype(np.float32)

@@ -18,9 +18,11 @@ from typing import Any
 
 from control import avatars
 from control.db import Database
-from rigging.avatar import open_avatar
+from rigging.autorig import needs_rig, rig_model
+from rigging.avatar import avatar_from_model
 from rigging.decimate import decimate
 from rigging.errors import AvatarError
+from rigging.gltf_reader import load_avatar
 from rigging.limits import AvatarLimits
 from rigging.model_writer import write_model_glb
 from rigging.renderer import AvatarRenderer, RendererUnavailable
@@ -130,8 +132,14 @@ class AvatarJobs:
 
         progress(0.05)
         try:
-            path, rigged = rig_if_needed(job.path, limits, progress)
-            avatar = open_avatar(path, limits)
+            model = load_avatar(job.path, limits)  # read once: checked, rigged, pictured
+            progress(0.2, "checked")
+            rigged = needs_rig(model)
+            if rigged:  # a skeleton for an unrigged mesh; the upload itself is kept as sent
+                data, _ = rig_model(model, lambda f, stage: progress(0.2 + 0.65 * f, stage))
+                rigged_path(job.path).write_bytes(data)
+                model = load_avatar(data, limits)
+            avatar = avatar_from_model(model)
             progress(0.85)
             if avatar.model.triangle_count > self._budget:
                 lighter = decimate(avatar.model, self._budget)
@@ -163,20 +171,3 @@ class AvatarJobs:
         if self._renderer is None:
             self._renderer = AvatarRenderer(256, 256)
         return self._renderer
-
-
-def rig_if_needed(
-    path: Path, limits: AvatarLimits, progress: Callable[[float, str], None]
-) -> tuple[Path, bool]:
-    """(the file to use, whether VIDA rigged it): an unrigged mesh gets a skeleton, saved
-    beside the upload as ``NAME-rigged.glb`` (the upload itself is kept as sent)."""
-    from rigging.autorig import needs_rig, rig_file
-    from rigging.gltf_reader import load_avatar
-
-    model = load_avatar(path, limits)
-    progress(0.2, "checked")
-    if not needs_rig(model):
-        return path, False
-    rigged = rigged_path(path)
-    rig_file(path, rigged, lambda f, stage: progress(0.2 + 0.65 * f, stage), limits)
-    return rigged, True

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import av
 
-from rigging.avatar import Avatar, open_avatar
+from rigging.avatar import Avatar
 from rigging.background import Background, SolidColour
 from rigging.framing import Camera, Preset, frame_avatar
 from rigging.renderer import AvatarRenderer
@@ -60,12 +60,6 @@ class AvatarScene:
         self._lock = threading.Lock()
 
     # --- asked from the event loop ------------------------------------------------------------
-
-    def load(self) -> Avatar:
-        """Read the settings' avatar file (slow: call off the event loop and render thread)."""
-        avatar = open_avatar(self.settings.avatar)
-        self.show(avatar)
-        return avatar
 
     def show(self, avatar: Avatar) -> None:
         """Show ``avatar`` from the next frame on."""
@@ -140,8 +134,4 @@ class AvatarScene:
 
     def stats(self) -> dict[str, dict[str, float]]:
         """p50/p95 per stage, in milliseconds."""
-        out = {}
-        for name, timer in self.stage_times.items():
-            p = timer.percentiles()
-            out[f"avatar_{name}"] = {"p50": p.p50_ms, "p95": p.p95_ms}
-        return out
+        return {f"avatar_{name}": t.percentiles().to_dict() for name, t in self.stage_times.items()}

@@ -74,10 +74,7 @@ class CutoutScene:
 
     def stats(self) -> dict[str, dict[str, float]]:
         """p50/p95 per stage, in milliseconds."""
-        return {
-            f"cutout_{name}": {"p50": t.percentiles().p50_ms, "p95": t.percentiles().p95_ms}
-            for name, t in self.stage_times.items()
-        }
+        return {f"cutout_{name}": t.percentiles().to_dict() for name, t in self.stage_times.items()}
 
     def close(self) -> None:
         """Release the segmentation graph."""

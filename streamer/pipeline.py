@@ -262,12 +262,11 @@ class StreamPipeline:
     def stats(self) -> dict[str, Any]:
         """Numbers for the page and the API."""
         live = self._live
-        process = self.process_time.percentiles()
         stats: dict[str, Any] = {
             "live": live is not None,
             "input_fps": round(self.frames_in.rate(), 1),
             "frames_repeated": self.frames_repeated,
-            "stages_ms": {"process": {"p50": process.p50_ms, "p95": process.p95_ms}},
+            "stages_ms": {"process": self.process_time.percentiles().to_dict()},
             "warnings": [],
         }
         if self.cutout is not None:
@@ -297,12 +296,12 @@ class StreamPipeline:
                         f"{destination.name} dropped the stream ({destination.error}); reconnecting"
                     )
             encode, latency = live.encode_time.percentiles(), live.latency.percentiles()
-            stats["stages_ms"]["encode"] = {"p50": encode.p50_ms, "p95": encode.p95_ms}
+            stats["stages_ms"]["encode"] = encode.to_dict()
             stats |= {
                 "output_fps": round(live.frames_out.rate(), 1),
                 "bitrate_kbps": round(live.bytes_out.rate() * 8 / 1000),
                 "frames_dropped": live.frames_dropped,
-                "latency_ms": {"p50": latency.p50_ms, "p95": latency.p95_ms},
+                "latency_ms": latency.to_dict(),
                 "live_seconds": round(time.monotonic() - live.started_at, 1),
                 "destinations": [dataclasses.asdict(d) for d in live.destinations()],
             }

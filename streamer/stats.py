@@ -16,6 +16,10 @@ class Percentiles:
     p95_ms: float
     count: int
 
+    def to_dict(self) -> dict[str, float]:
+        """``{"p50": …, "p95": …}``, as the page and the API show a stage."""
+        return {"p50": self.p50_ms, "p95": self.p95_ms}
+
 
 class StageTimer:
     """Keeps the last ``window`` durations of one stage (thread-safe)."""

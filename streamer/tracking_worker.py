@@ -85,10 +85,7 @@ class TrackingWorker:
     def stats(self) -> dict[str, Any]:
         """Tracking rate, per-stage times and what is in view, for the page."""
         latest = self.latest
-        stages = {}
-        for name, timer in list(self.stage_times.items()):
-            p = timer.percentiles()
-            stages[name] = {"p50": p.p50_ms, "p95": p.p95_ms}
+        stages = {name: t.percentiles().to_dict() for name, t in list(self.stage_times.items())}
         return {
             "fps": round(self.rate.rate(), 1),
             "features": self.settings.features.names(),

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from rigging.background import ImageBackground, SolidColour
-from rigging.framing import Camera, frame_avatar, rest_bounds
+from rigging.framing import Camera, frame_avatar
 from rigging.model import (
     AvatarModel,
     Material,
@@ -28,7 +28,7 @@ from rigging.model import (
     Skin,
 )
 from rigging.renderer import AvatarRenderer, BackgroundCopy, RendererUnavailable
-from rigging.skeleton import world_matrices
+from rigging.skeleton import bounds, world_matrices
 from rigging.thumbnail import render_thumbnail
 from rigging.transforms import IDENTITY_QUAT, quat_from_axis_angle
 from rigging.watermark import watermark
@@ -496,7 +496,7 @@ def test_framing_presets(renderer: AvatarRenderer) -> None:
 def test_framing_without_bones_uses_the_bounds() -> None:
     model, _ = stick_figure()
     world = world_matrices(model)
-    low, high = rest_bounds(model, world)
+    low, high = bounds(model, world)
     assert np.allclose(low, (-0.15, 0, -0.1), atol=1e-5)
     assert np.allclose(high, (0.15, 1.72, 0.12), atol=1e-5)
     head = frame_avatar(model, world, "head", 16 / 9)

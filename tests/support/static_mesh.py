@@ -9,19 +9,18 @@ import pygltflib
 
 from rigging.glb_writer import write_skinned_glb
 from rigging.model import AvatarModel, Mesh, Node
-from rigging.skeleton import posed_vertices, world_matrices
+from rigging.skeleton import posed_mesh, world_matrices
 
 
 def baked_meshes(model: AvatarModel, rotations: dict[int, np.ndarray] | None = None) -> list[Mesh]:
     """``model``'s meshes with their vertices where the pose puts them (skin baked in)."""
-    posed = iter(posed_vertices(model, world_matrices(model, rotations)))
+    world = world_matrices(model, rotations)
     meshes = []
     for instance in model.instances:
-        mesh = model.meshes[instance.mesh]
+        mesh = posed_mesh(model, world, instance)
         primitives = tuple(
             dataclasses.replace(
                 p,
-                positions=next(posed).astype(np.float32),
                 joints=np.zeros_like(p.joints),
                 weights=np.tile(np.float32([1, 0, 0, 0]), (len(p.positions), 1)),
             )
