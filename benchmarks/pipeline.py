@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fractions
-import statistics
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamTrack
 
-from benchmarks.report import machine, publish
+from benchmarks.report import machine, percentiles, publish
 from rtmp import EncoderSettings, StreamEncoder, file_destination, select_h264_encoder
 from streamer.pipeline import PipelineSettings, StreamPipeline
 from streamer.processing import FrameProcessor
@@ -77,15 +76,6 @@ class SyntheticCamera(LoopedCamera):
                 av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
             )
         super().__init__(pictures, fps)
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    """(p50, p95) in milliseconds."""
-    ordered = sorted(samples)
-    return (
-        statistics.median(ordered) * 1000,
-        ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000,
-    )
 
 
 def time_stage(fn: Callable[[], object], iterations: int) -> tuple[float, float]:

@@ -25,8 +25,8 @@ from pathlib import Path
 import av
 from aiortc.mediastreams import MediaStreamTrack
 
-from benchmarks.pipeline import SyntheticCamera, percentiles
-from benchmarks.report import machine, publish
+from benchmarks.pipeline import SyntheticCamera
+from benchmarks.report import machine, percentiles, publish
 from config.settings import parse_resolution
 from rtmp import rtmp_destination
 from streamer.pipeline import PipelineSettings, StreamPipeline

@@ -30,8 +30,8 @@ import av
 import cv2
 import numpy as np
 
-from benchmarks.pipeline import LoopedCamera, percentiles
-from benchmarks.report import machine, publish
+from benchmarks.pipeline import LoopedCamera
+from benchmarks.report import machine, percentiles, publish
 from rigging.background import Background
 from rtmp import file_destination
 from streamer.avatar_scene import SceneSettings

@@ -120,12 +120,13 @@ def _create_context(backend: str) -> moderngl.Context:
 class AvatarRenderer:
     """Renders avatars into an offscreen frame of ``width``×``height`` (both even).
 
-    ``samples`` is the MSAA sample count: 0 (default) or 4. On llvmpipe 4× MSAA roughly
-    doubles the frame time (see benchmarks/RESULTS.md), so keep it for GPUs and thumbnails.
+    ``samples`` is the MSAA sample count (0: off). ``None`` (the default) picks for the
+    hardware: 4× on a GPU, where it costs about 1 ms a frame at 720p, and off on llvmpipe,
+    where it doubles the frame time (both measured in benchmarks/RESULTS.md).
     """
 
     def __init__(
-        self, width: int = 1280, height: int = 720, samples: int = 0, backend: str = "egl"
+        self, width: int = 1280, height: int = 720, samples: int | None = None, backend: str = "egl"
     ) -> None:
         self._ctx = _create_context(backend)
         self.stats = RenderStats()
@@ -142,6 +143,8 @@ class AvatarRenderer:
         self._targets: list = []
         with self._ctx:
             self._compile()
+            if samples is None:
+                samples = 0 if self.is_software else min(4, self._ctx.max_samples)
             self._create_targets(width, height, samples)
 
     # ----------------------------------------------------------------------------- set-up

@@ -231,6 +231,11 @@ def is_background(colour: np.ndarray) -> bool:
 # --- drawing ------------------------------------------------------------------------------
 
 
+def test_msaa_is_chosen_for_the_hardware() -> None:
+    with AvatarRenderer(64, 64) as renderer:  # no ``samples``: off on llvmpipe, 4× on a GPU
+        assert renderer.samples == (0 if renderer.is_software else 4)
+
+
 def test_avatar_is_drawn_over_an_exact_background(renderer: AvatarRenderer) -> None:
     frame = draw(renderer, arm_model())
     assert not is_background(pixel(frame, (0.25, 0, 0.1)))
