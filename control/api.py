@@ -28,7 +28,13 @@ from control.destinations import KeyBox
 from control.minutes import balance
 from control.moderation import own_standing
 from control.plans import catalogue
-from control.subscriptions import current_plan
+from control.subscriptions import current_plan, describe_subscription, set_auto_renew
+
+
+class Renewal(BaseModel):
+    """``PATCH /me/subscription``: whether the plan renews itself at the period's end."""
+
+    auto_renew: bool
 
 
 class Credentials(BaseModel):
@@ -95,6 +101,20 @@ def control_router(
         force and admins' warnings (401 when nobody is)."""
         return describe(account)
 
+    @router.get("/me/subscription")
+    async def my_subscription(account: SignedIn) -> dict[str, Any]:
+        """The paid plan in force: since when, and when it renews or ends (``null`` on
+        Free)."""
+        with db.read() as session:
+            return {"subscription": describe_subscription(session, account.id, clock())}
+
+    @router.patch("/me/subscription")
+    async def change_renewal(body: Renewal, account: SignedIn) -> dict[str, Any]:
+        """Turn renewal off (the plan lasts to the end of the period, then Free) or back on;
+        409 on Free."""
+        with db.write() as session:
+            return {"subscription": set_auto_renew(session, account.id, body.auto_renew, clock())}
+
     @router.get("/auth/session")
     async def current_session(request: Request) -> dict[str, Any]:
         """Like ``/me``, but answers ``{"user": null}`` rather than 401 when signed out: the
@@ -110,9 +130,11 @@ def control_router(
             plan = current_plan(session, account.id, now)
             left = balance(session, account.id, now)
             standing = own_standing(session, account.id, now)
+            subscription = describe_subscription(session, account.id, now)
         return {
             "user": _user(account),
             "plan": plan.to_dict(),
+            "subscription": subscription,
             "standing": standing,
             "minutes": {
                 "weekly_allowance_s": left.weekly_allowance_s,

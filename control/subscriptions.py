@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from control.models import Subscription
 from control.plans import Plan, plan
+
+# What a paid plan's price buys (the page says "per month"). Renewal and turning it off work
+# in whole periods from the subscription's start.
+BILLING_PERIOD = timedelta(days=30)
+
+
+class NoSubscription(LookupError):
+    """The user is on Free, which has no subscription to renew or stop renewing."""
 
 
 def current_plan(session: Session, user_id: int, now: datetime) -> Plan:
@@ -18,7 +26,12 @@ def current_plan(session: Session, user_id: int, now: datetime) -> Plan:
     default); one whose renewal was turned off ends there, and the user is on free. VIDA has
     no billing: renewing costs nothing here, a payment system would hook in at that date.
     """
-    row = session.scalars(
+    row = _in_force(session, user_id, now)
+    return plan(row.plan if row else "free")
+
+
+def _in_force(session: Session, user_id: int, now: datetime) -> Subscription | None:
+    return session.scalars(
         select(Subscription)
         .where(
             Subscription.user_id == user_id,
@@ -33,7 +46,49 @@ def current_plan(session: Session, user_id: int, now: datetime) -> Plan:
         .order_by(Subscription.started_at.desc(), Subscription.id.desc())
         .limit(1)
     ).first()
-    return plan(row.plan if row else "free")
+
+
+def period_end(subscription: Subscription, now: datetime) -> datetime:
+    """The end of the billing period that ``now`` falls in (renewals counted)."""
+    periods = (now - subscription.started_at) // BILLING_PERIOD + 1
+    end = subscription.started_at + periods * BILLING_PERIOD
+    if subscription.ends_at is not None and subscription.ends_at > now:
+        return min(end, subscription.ends_at)
+    return end
+
+
+def _paid(session: Session, user_id: int, now: datetime) -> Subscription | None:
+    row = _in_force(session, user_id, now)
+    return row if row is not None and plan(row.plan).price_usd > 0 else None
+
+
+def describe_subscription(session: Session, user_id: int, now: datetime) -> dict | None:
+    """The paid subscription in force, for its owner (None on Free)."""
+    row = _paid(session, user_id, now)
+    if row is None:
+        return None
+    end = period_end(row, now)
+    return {
+        "plan": row.plan,
+        "started_at": row.started_at.isoformat() + "Z",
+        "auto_renew": row.auto_renew,
+        "renews_at": end.isoformat() + "Z" if row.auto_renew else None,
+        "ends_at": None if row.auto_renew else end.isoformat() + "Z",
+    }
+
+
+def set_auto_renew(session: Session, user_id: int, on: bool, now: datetime) -> dict:
+    """Turn renewal of the plan in force on or off; off keeps the plan to the period's end."""
+    row = _paid(session, user_id, now)
+    if row is None:
+        raise NoSubscription("you are on the Free plan: there is no subscription to renew")
+    if not on and row.auto_renew:
+        row.ends_at = period_end(row, now)
+    row.auto_renew = on
+    session.flush()
+    described = describe_subscription(session, user_id, now)
+    assert described is not None  # still in force: the period has not ended
+    return described
 
 
 def set_plan(session: Session, user_id: int, plan_id: str, now: datetime) -> Plan:

@@ -3,7 +3,14 @@
 This library knows nothing of users, plans or HTTP.
 """
 
-from rtmp.destination import Destination, file_destination, parse_output, redact, rtmp_destination
+from rtmp.destination import (
+    Destination,
+    continuation,
+    file_destination,
+    parse_output,
+    redact,
+    rtmp_destination,
+)
 from rtmp.encoder import EncoderSettings, StreamEncoder, select_h264_encoder, video_bitrate_for
 from rtmp.errors import DestinationFailed, EncoderUnavailable, InvalidDestination, RtmpError
 from rtmp.fanout import DestinationStatus, RtmpFanout, open_sink
@@ -24,6 +31,7 @@ __all__ = [
     "Sink",
     "SinkState",
     "StreamEncoder",
+    "continuation",
     "file_destination",
     "open_sink",
     "parse_output",

@@ -118,6 +118,19 @@ def rtmp_destination(server_url: str, stream_key: str = "") -> Destination:
     return Destination(kind="rtmp", server_url=base, stream_key=key)
 
 
+def continuation(destination: Destination) -> Destination:
+    """Where an output restarted mid-stream goes on: the same RTMP server and key, or, for
+    a recording, the first free ``NAME-partN.flv`` beside it (a file cannot change size)."""
+    if destination.kind != "file":
+        return destination
+    path = Path(destination.server_url)
+    stem = re.sub(r"-part\d+$", "", path.stem)
+    part = 2
+    while (candidate := path.with_name(f"{stem}-part{part}.flv")).exists():
+        part += 1
+    return Destination(kind="file", server_url=str(candidate))
+
+
 def file_destination(path: str | Path) -> Destination:
     """A local recording; ``file://`` URLs and plain paths are both accepted."""
     text = str(path).strip()

@@ -46,7 +46,7 @@ from control.moderation import ModerationError, NotAdmin, UnknownStream, Unknown
 from control.operations import DatabaseLogHandler
 from control.plans import PlanError
 from control.streams import StreamRefused
-from control.subscriptions import current_plan
+from control.subscriptions import NoSubscription, current_plan
 from control.uploads import UploadTooLarge
 from rigging.background import BackgroundError as PictureError
 from rigging.errors import AvatarError as RiggingAvatarError
@@ -91,6 +91,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     EmailTaken: (409, "email_taken"),
     AccountError: (422, "invalid_account"),
     PlanError: (422, "unknown_plan"),
+    NoSubscription: (409, "no_subscription"),
     NotAdmin: (403, "admin_only"),
     UnknownUser: (404, "unknown_user"),
     UnknownStream: (404, "unknown_stream"),

@@ -75,6 +75,14 @@ class AvatarScene:
 
     # --- on the processing thread ---------------------------------------------------------------
 
+    def resize(self, width: int, height: int) -> None:
+        """Render at ``width``×``height`` from the next frame on."""
+        self.width, self.height = width, height
+        if self._renderer is not None:
+            self._renderer.resize(width, height)
+        with self._lock:  # the watermark and the framing are made for the size
+            self._pending_settings = self._pending_settings or self.settings
+
     def frame(self, tracking: TrackingFrame | None, now_s: float) -> av.VideoFrame:
         """The output frame (yuv420p) for the newest ``tracking`` result."""
         renderer = self._apply_pending()

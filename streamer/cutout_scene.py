@@ -35,6 +35,7 @@ class CutoutScene:
         self.watermark = watermark  # the plan's white label turns it off; any thread may set it
         self.stage_times = {"segment": StageTimer(), "blend": StageTimer()}
         self._letterbox = Letterbox(width, height)
+        self._source = background
         self._background = prepare(background, width, height)
         self._pending: Background | None = None
         self._lock = threading.Lock()
@@ -45,11 +46,18 @@ class CutoutScene:
         with self._lock:
             self._pending = background
 
+    def resize(self, width: int, height: int) -> None:
+        """Produce ``width``×``height`` from the next frame on (on the processing thread)."""
+        self.width, self.height = width, height
+        self._letterbox = Letterbox(width, height)
+        self._background = prepare(self._source, width, height)
+
     def frame(self, camera: av.VideoFrame) -> av.VideoFrame:
         """The output frame for one camera frame."""
         with self._lock:
             pending, self._pending = self._pending, None
         if pending is not None:
+            self._source = pending
             self._background = prepare(pending, self.width, self.height)
         if self._segmenter is None:
             self._segmenter = PersonSegmenter()

@@ -54,7 +54,7 @@ class LiveOutput:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-encode")
         self._fanout = RtmpFanout(connect_timeout_s, self._on_tag, retry_delays_s)
         self._connect_timeout_s = connect_timeout_s
-        self._destinations = destinations
+        self.targets = list(destinations)  # where it streams to (keys inside: never show)
         # Arrival time of each frame inside the encoder (None: a repeated frame, not timed).
         self._in_flight: deque[float | None] = deque()
         self._pending_video = 0
@@ -128,7 +128,7 @@ class LiveOutput:
         return time.monotonic() - self.started_at
 
     def _open(self) -> None:
-        for destination in self._destinations:
+        for destination in self.targets:
             self._fanout.add(destination)
         self._encoder = StreamEncoder(self.settings, self._fanout.write)
         self.started_at = time.monotonic()

@@ -24,7 +24,7 @@ from rigging.avatar import open_avatar
 from rigging.background import Background
 from rigging.errors import AvatarError
 from rigging.retarget import RetargetSettings
-from rtmp import Destination, EncoderSettings
+from rtmp import Destination, EncoderSettings, continuation
 from rtmp.fanout import RETRY_DELAYS_S
 from streamer.audio import TickAudio
 from streamer.avatar_files import playable
@@ -92,7 +92,8 @@ class StreamPipeline:
 
     def __init__(self, settings: PipelineSettings) -> None:
         self.settings = settings
-        self.preview = PreviewTrack(*settings.preview_size)
+        self._preview_size = settings.preview_size  # kept when the output is resized
+        self.preview = PreviewTrack(*self._preview_size)
         self.process_time = StageTimer()
         self.frames_in = RateMeter()
         self.frames_repeated = 0
@@ -104,7 +105,8 @@ class StreamPipeline:
         self.cutout: CutoutScene | None = None
         self.scene_problem: str | None = None  # the chosen avatar could not be shown
         self._scene_ready = False
-        self._processor = FrameProcessor(settings.width, settings.height, settings.preview_size)
+        self._processor = FrameProcessor(settings.width, settings.height, self._preview_size)
+        self._streamed_s = 0.0  # by live outputs this one replaced (see ``resize``)
         self._audio = TickAudio(settings.fps, settings.audio_lag_s)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vida-process")
         self._newest_camera: tuple[av.VideoFrame, float] | None = None
@@ -179,7 +181,37 @@ class StreamPipeline:
     async def stop_live(self) -> float:
         """Stop the live output cleanly (trailers written); seconds streamed, 0 if not live."""
         live, self._live = self._live, None
-        return await live.stop() if live is not None else 0.0
+        earlier, self._streamed_s = self._streamed_s, 0.0
+        return earlier + await live.stop() if live is not None else earlier
+
+    async def resize(self, width: int, height: int) -> None:
+        """Produce ``width``×``height`` from the next frame on (the preview keeps its size).
+
+        An encoder cannot change size, so a live output is stopped (trailers written) and
+        started again at the new size: RTMP servers are published to anew, and a recording
+        goes on in ``NAME-partN.flv``. Raises what ``go_live`` raises when that restart fails;
+        the pipeline is then not live (``stop_live`` still reports every second streamed).
+        """
+        live, self._live = self._live, None
+        if live is not None:
+            self._streamed_s += await live.stop()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._pool, self._resize_stages, width, height)
+        self._output = None  # a frame of the old size must not reach the new encoder
+        self._first_output.clear()  # going live waits for a frame of the new size
+        if live is None:
+            return
+        restarted = await self.go_live([continuation(d) for d in live.targets])
+        restarted.frames_out.total += live.frames_out.total  # the cost record counts them all
+        restarted.frames_dropped += live.frames_dropped
+
+    def _resize_stages(self, width: int, height: int) -> None:
+        """On the processing thread, between two frames."""
+        self.settings = dataclasses.replace(self.settings, width=width, height=height)
+        self._processor = FrameProcessor(width, height, self._preview_size)
+        for scene in (self.scene, self.cutout):
+            if scene is not None:
+                scene.resize(width, height)
 
     async def close(self) -> None:
         """Stop everything this pipeline started: tasks, threads, encoder, destinations."""
@@ -392,7 +424,7 @@ class StreamPipeline:
                     live.frames_dropped += missed
                 repeated = output is last_sent
                 self.frames_repeated += repeated
-                if output is not None:
+                if output is not None and output.video.width == live.settings.width:
                     arrived = None if repeated else output.arrived  # latency of new frames only
                     live.submit(tick, output.video, arrived, audio)
             last_sent = output

@@ -211,6 +211,7 @@ class StudioSession:
         self._db = db
         self._events = events
         self._warnings_task: asyncio.Task[None] | None = None
+        self._resize_task: asyncio.Task[None] | None = None
         self.meter: MinuteMeter | None = None
         self._cpu_at_start = 0.0
         self._tracked_at_start = 0.0
@@ -257,6 +258,8 @@ class StudioSession:
                 utcnow(),
             )
             try:
+                if (grant.width, grant.height) != (s.width, s.height):  # the plan changed
+                    await self.pipeline.resize(grant.width, grant.height)
                 live = await self.pipeline.go_live([destination])
             except BaseException as exc:
                 await asyncio.to_thread(end_stream, self._db, grant.stream_id, "failed", utcnow())
@@ -277,6 +280,7 @@ class StudioSession:
             "live": True,
             "destinations": [asdict(d) for d in live.destinations()],
             "minutes_left_s": grant.remaining_s,
+            "notice": grant.notice,
         }
 
     async def stop_live(self, reason: str = "stopped") -> dict[str, Any]:
@@ -299,8 +303,7 @@ class StudioSession:
 
     def _apply_plan(self, plan_id: str) -> None:
         """A plan change while live: tracking, what the avatar follows and the watermark
-        follow at once (the output size cannot change without restarting the encoder, so it
-        stays until the next session)."""
+        follow at once; an output larger than the new plan allows restarts at its size."""
         self.owner = Owner(self.owner.account, plan(plan_id))
         tracking = tracking_settings(self.settings, self.owner.plan) or TrackingSettings(
             features=Features.parse("none")
@@ -309,6 +312,33 @@ class StudioSession:
             self.pipeline.tracking.reconfigure(tracking)
         self.pipeline.follow_plan(not self.owner.plan.white_label, retarget_settings(tracking))
         log.info("session %s now follows the %s plan", self.id, plan_id)
+        out = self.pipeline.settings
+        size, notice = clamp_resolution(out.width, out.height, self.owner.plan)
+        if notice is not None:
+            self._resize_task = asyncio.create_task(self._shrink_output(size, notice))
+
+    async def _shrink_output(self, size: tuple[int, int], notice: str) -> None:
+        """Restart the live output at the plan's size, and tell the user's pages why."""
+        async with self._live_lock:
+            if self.meter is None:
+                return  # stopped meanwhile: the next go-live is clamped anyway
+            try:
+                await self.pipeline.resize(*size)
+            except Exception as error:  # the destination refused the restart
+                failed: Exception | None = error
+            else:
+                failed = None
+        if failed is not None:
+            self.last_error = f"the stream could not restart at {size[0]}x{size[1]}: {failed}"
+            log.warning("session %s: %s", self.id, self.last_error)
+            await self.stop_live("failed")
+            self._publish({"type": "stream_ended", "reason": "failed", "message": self.last_error})
+            return
+        live = self.pipeline.live
+        targets = ", ".join(d.display for d in live.targets) if live is not None else ""
+        message = f"{notice}; the stream restarted at that size, to {targets}"
+        log.info("session %s: %s", self.id, message)
+        self._publish({"type": "output_resized", "size": list(size), "message": message})
 
     async def _record_cost(self, stream_id: str, live: LiveOutput, seconds: float) -> None:
         tracking = self.pipeline.tracking

@@ -6,7 +6,11 @@ import httpx
 import pytest
 
 from config import Settings
-from tests.support.studio import running_studio
+from control.accounts import find_user
+from control.clock import utcnow
+from control.db import Database
+from control.subscriptions import set_plan
+from tests.support.studio import running_studio, sign_up
 
 PASSWORD = "correct horse battery"
 
@@ -124,3 +128,26 @@ async def test_every_other_endpoint_needs_a_signed_in_account(settings: Settings
                 assert answer.json()["error"]["code"] == "not_signed_in"
                 checked += 1
     assert checked >= 25  # sessions, destinations, avatars, admin, me
+
+
+async def test_a_subscriber_turns_renewal_off_and_on(settings: Settings) -> None:
+    async with running_studio(settings) as studio, studio.client() as api:
+        await sign_up(api, "subscriber@example.com")
+        assert (await api.get("/me/subscription")).json() == {"subscription": None}
+        free = await api.patch("/me/subscription", json={"auto_renew": False})
+        assert free.status_code == 409 and free.json()["error"]["code"] == "no_subscription"
+        assert "Free plan" in free.json()["error"]["message"]
+        db = Database(settings.database)
+        with db.write() as session:
+            set_plan(session, find_user(db, "subscriber@example.com").id, "zeus", utcnow())
+        db.close()
+        renewing = (await api.get("/me/subscription")).json()["subscription"]
+        assert renewing["plan"] == "zeus" and renewing["auto_renew"] is True
+        assert renewing["renews_at"] and renewing["ends_at"] is None
+        off = await api.patch("/me/subscription", json={"auto_renew": False})
+        assert off.status_code == 200, off.text
+        assert off.json()["subscription"]["ends_at"] == renewing["renews_at"]
+        me = (await api.get("/me")).json()
+        assert me["plan"]["id"] == "zeus" and me["subscription"]["auto_renew"] is False
+        bad = await api.patch("/me/subscription", json={"auto_renew": "perhaps"})
+        assert bad.status_code == 422 and "auto_renew" in bad.text

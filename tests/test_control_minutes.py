@@ -25,7 +25,14 @@ from control.migrate import is_current, upgrade
 from control.minutes import LEASE, add_minutes, balance, debit
 from control.models import StreamSession, Subscription, Suspension, UsageDebit, User
 from control.streams import StreamRefused, authorize_start, end_stream
-from control.subscriptions import current_plan, set_plan
+from control.subscriptions import (
+    BILLING_PERIOD,
+    NoSubscription,
+    current_plan,
+    describe_subscription,
+    set_auto_renew,
+    set_plan,
+)
 from tests.support.control import (
     T0,
     add_stream,
@@ -309,3 +316,26 @@ def test_a_subscription_renews_itself_unless_renewal_was_turned_off(db: Database
     with db.read() as session:
         assert current_plan(session, renewing, T0 + timedelta(days=31)).id == "zeus"
         assert current_plan(session, lapsing, T0 + timedelta(days=31)).id == "free"
+
+
+def test_turning_renewal_off_keeps_the_plan_to_the_end_of_the_period(db: Database) -> None:
+    user_id = new_user(db, "stops@example.com")
+    with db.write() as session, pytest.raises(NoSubscription, match="Free plan"):
+        set_auto_renew(session, user_id, False, T0)
+    with db.write() as session:
+        set_plan(session, user_id, "zeus", T0)
+    day_40 = T0 + timedelta(days=40)  # in the second 30-day period
+    with db.write() as session:
+        described = set_auto_renew(session, user_id, False, day_40)
+    second_period_end = T0 + 2 * BILLING_PERIOD
+    assert described["ends_at"] == second_period_end.isoformat() + "Z"
+    assert described["renews_at"] is None and described["plan"] == "zeus"
+    with db.read() as session:
+        assert current_plan(session, user_id, second_period_end - timedelta(seconds=1)).id == "zeus"
+        assert current_plan(session, user_id, second_period_end).id == "free"
+        assert describe_subscription(session, user_id, second_period_end) is None
+    with db.write() as session:  # changed their mind before the end: it renews again
+        described = set_auto_renew(session, user_id, True, day_40)
+    assert described["renews_at"] == second_period_end.isoformat() + "Z"
+    with db.read() as session:
+        assert current_plan(session, user_id, T0 + timedelta(days=100)).id == "zeus"

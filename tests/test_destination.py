@@ -1,6 +1,15 @@
+from pathlib import Path
+
 import pytest
 
-from rtmp import InvalidDestination, parse_output, redact, rtmp_destination
+from rtmp import (
+    InvalidDestination,
+    continuation,
+    file_destination,
+    parse_output,
+    redact,
+    rtmp_destination,
+)
 
 KEY = "live_8f3kQz_SENTINEL"
 
@@ -81,3 +90,18 @@ def test_a_key_typed_twice_is_used_once() -> None:
 def test_a_missing_key_is_asked_for() -> None:
     with pytest.raises(InvalidDestination, match="enter the stream key"):
         rtmp_destination("rtmp://live.twitch.tv/app", "  ")
+
+
+def test_a_restarted_recording_goes_on_in_the_next_free_part(tmp_path: Path) -> None:
+    first = file_destination(tmp_path / "show.flv")
+    (tmp_path / "show.flv").touch()
+    second = continuation(first)
+    assert second.server_url == str(tmp_path / "show-part2.flv")
+    (tmp_path / "show-part2.flv").touch()
+    (tmp_path / "show-part3.flv").touch()
+    assert continuation(second).server_url == str(tmp_path / "show-part4.flv")
+
+
+def test_a_restarted_rtmp_output_publishes_to_the_same_place() -> None:
+    destination = rtmp_destination("rtmp://live.example.com/app", "secret-key")
+    assert continuation(destination) == destination

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,9 +19,11 @@ from control.clock import utcnow
 from control.db import Database
 from control.minutes import balance, debit
 from control.streams import end_stream
+from control.subscriptions import set_plan
 from tests.support.avatar_colours import ROBOT
 from tests.support.control import add_stream
-from tests.support.media import PictureTrack, moving_person_frames
+from tests.support.media import PictureTrack, ffprobe, moving_person_frames
+from tests.support.nginx import NginxRtmp
 from tests.support.studio import connect_page, running_studio, sign_up, wait_until
 
 pytestmark = pytest.mark.slow
@@ -34,6 +38,14 @@ def spend_down_to(settings: Settings, email: str, seconds_left: int, stream_id: 
     add_stream(db, user_id, stream_id, utcnow())
     debit(db, stream_id, 0, remaining - seconds_left, utcnow())
     end_stream(db, stream_id, "stopped", utcnow())
+    db.close()
+
+
+def change_plan(settings: Settings, email: str, plan_id: str) -> None:
+    """What ``vida admin set-plan`` does, straight in the database."""
+    db = Database(settings.database)
+    with db.write() as session:
+        set_plan(session, find_user(db, email).id, plan_id, utcnow())
     db.close()
 
 
@@ -120,3 +132,54 @@ async def test_uploads_report_progress_and_every_tab_hears_the_new_active_avatar
         "type": "avatar", "id": avatar_id, "status": "ready", "progress": 100, "error": None,
     }  # fmt: skip
     assert theirs == []  # nobody hears another user's events
+
+
+def probe_live(url: str) -> tuple[int, int]:
+    """The picture size a player of ``url`` gets now (Debian's ffprobe as the player; call
+    it off the event loop, which feeds the stream)."""
+    answer = subprocess.run(
+        ["ffprobe", "-v", "error", "-rw_timeout", "10000000", "-select_streams", "v",
+         "-show_entries", "stream=width,height", "-of", "json", url],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert answer.returncode == 0, answer.stderr
+    stream = json.loads(answer.stdout)["streams"][0]
+    return stream["width"], stream["height"]
+
+
+@pytest.mark.parametrize("kind", ["record", "rtmp"])
+async def test_a_downgrade_restarts_the_output_at_the_new_plans_size(
+    settings: Settings, nginx: NginxRtmp, kind: str
+) -> None:
+    settings = settings.replace(width=1920, height=1080, minute_tick_s=0.3)
+    async with running_studio(settings) as studio, studio.client() as api:
+        await sign_up(api, "downgraded@example.com")
+        change_plan(settings, "downgraded@example.com", "zeus")  # streams up to 1080p
+        async with listening(api) as events:
+            page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
+            body = {"kind": "record"}
+            if kind == "rtmp":
+                body = {"kind": "rtmp", "server_url": nginx.url(), "stream_key": "downgraded"}
+            live = await api.post(f"/sessions/{page.session_id}/live", json=body)
+            assert live.status_code == 200, live.text
+            assert live.json()["notice"] is None
+            first = live.json()["destinations"][0]["name"]
+            change_plan(settings, "downgraded@example.com", "free")  # up to 720p
+            await wait_until(lambda: any(e["type"] == "output_resized" for e in events), 15)
+            resized = next(e for e in events if e["type"] == "output_resized")
+            stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
+            assert stats["live"], stats
+            if kind == "rtmp":  # nginx took the new publish: its players get 720p
+                assert await asyncio.to_thread(probe_live, nginx.url("downgraded")) == (1280, 720)
+            await api.post(f"/sessions/{page.session_id}/stop")
+            await page.close()
+    assert resized["size"] == [1280, 720]
+    assert "Free plan streams up to 720p" in resized["message"], resized
+    assert not any(e["type"] == "stream_ended" for e in events)
+    if kind == "record":  # a file cannot change size: the recording goes on in a second part
+        recording = Path(first.removeprefix("file "))
+        part2 = recording.with_name(f"{recording.stem}-part2.flv")
+        assert str(part2) in resized["message"]
+        assert (ffprobe(recording).width, ffprobe(recording).height) == (1920, 1080)
+        second = ffprobe(part2)
+        assert (second.width, second.height) == (1280, 720) and second.video_packets > 0

@@ -172,3 +172,34 @@ async def test_a_plan_change_reaches_a_running_stream(settings: Settings) -> Non
         await wait_until(upgraded, timeout=10)  # at the next minute tick, without a restart
         assert (await api.get(stats_url)).json()["live"]
         await page.close()
+
+
+async def test_going_live_after_a_downgrade_streams_at_the_new_plans_size(
+    settings: Settings,
+) -> None:
+    from control.subscriptions import set_plan
+
+    settings = settings.replace(width=1920, height=1080)
+    async with running_studio(settings) as studio, studio.client() as api:
+        await sign_up(api, "late@example.com")
+        db = Database(settings.database)
+        user_id = find_user(db, "late@example.com").id
+        with db.write() as session:
+            set_plan(session, user_id, "zeus", utcnow())
+        page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
+        with db.write() as session:  # after the page connected at 1080p, before going live
+            set_plan(session, user_id, "free", utcnow())
+        db.close()
+        live = await api.post(f"/sessions/{page.session_id}/live", json={"kind": "record"})
+        assert live.status_code == 200, live.text
+        assert "1920x1080 lowered to 1280x720" in live.json()["notice"]
+        recording = Path(live.json()["destinations"][0]["name"].removeprefix("file "))
+
+        async def streaming() -> bool:
+            return (await api.get(f"/sessions/{page.session_id}/stats")).json()["output_fps"] > 0
+
+        await wait_until(streaming, timeout=10)
+        await api.post(f"/sessions/{page.session_id}/stop")
+        await page.close()
+    probe = ffprobe(recording)
+    assert (probe.width, probe.height) == (1280, 720) and probe.video_packets > 0

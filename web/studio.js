@@ -127,6 +127,9 @@ function followEvents() {
     stream_ended: ({ session_id: id, message }) => {
       if (id === state.sessionId) followServer({ live: false, error: message });
     },
+    output_resized: ({ session_id: id, message }) => {
+      if (id === state.sessionId) showWarnings([message]);
+    },
   });
 }
 
@@ -340,6 +343,7 @@ async function goLive(event) {
     state.target = live.destinations[0].name;
     setStatus(record ? "Recording" : "Live");
     showTarget(record ? `Recording to ${state.target.slice(5)}` : `Streaming to ${state.target}`);
+    if (live.notice) showWarnings([live.notice]);
   } catch (error) {
     showError(error.message);
     setStatus("Not live");
