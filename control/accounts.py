@@ -64,7 +64,8 @@ class Account:
         return self.role == "admin"
 
 
-def _account(user: User) -> Account:
+def account_of(user: User) -> Account:
+    """The ``Account`` of a user row."""
     return Account(user.id, user.email, user.role, user.blocked)
 
 
@@ -110,7 +111,7 @@ def create_user(
             session.add(user)
             session.flush()
             session.add(Subscription(user_id=user.id, plan=plan, started_at=now, status="active"))
-            return _account(user)
+            return account_of(user)
     except IntegrityError:
         raise EmailTaken(f"an account with {email} exists already: sign in instead") from None
 
@@ -174,7 +175,7 @@ def authenticate(db: Database, token: str, now: datetime) -> Account:
         raise NotAuthenticated("sign in first (the session is missing or has expired)")
     if user.blocked:
         raise NotAuthenticated("this account is blocked: contact support")
-    return _account(user)
+    return account_of(user)
 
 
 def sign_out(db: Database, token: str) -> None:
@@ -189,4 +190,4 @@ def find_user(db: Database, email: str) -> Account:
         user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
     if user is None:
         raise LookupError(f"no account with the e-mail address {email}")
-    return _account(user)
+    return account_of(user)

@@ -13,9 +13,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from control import api_keys
 from control.accounts import Account, NotAuthenticated, authenticate, create_user, sign_in, sign_out
 from control.api_admin import admin_router
-from control.api_deps import SESSION_COOKIE, SignedIn, bearer_or_cookie
+from control.api_deps import SESSION_COOKIE, PageNumber, PerPage, SignedIn
 from control.api_resources import (
     AvatarSwitched,
     AvatarUploaded,
@@ -29,6 +30,12 @@ from control.minutes import balance
 from control.moderation import own_standing
 from control.plans import catalogue
 from control.subscriptions import current_plan, describe_subscription, set_auto_renew
+
+
+class KeyName(BaseModel):
+    """``POST /me/api-keys``: what the key is for."""
+
+    name: str = Field(max_length=64)
 
 
 class Renewal(BaseModel):
@@ -77,20 +84,21 @@ def control_router(
         account = create_user(db, body.email, body.password, clock())
         token = sign_in(db, account.email, body.password, _address(request), clock())
         start_session(response, request, token)
-        return {"user": _user(account), "token": token}
+        return {"user": _user(account)}
 
     @router.post("/auth/login")
     async def login(body: Credentials, request: Request, response: Response) -> dict[str, Any]:
-        """Sign in; the token also comes back as an http-only cookie for the page."""
+        """Sign in: the session is an http-only cookie, which the page's script never sees
+        (scripts use API keys)."""
         token = sign_in(db, body.email, body.password, _address(request), clock())
         account = authenticate(db, token, clock())
         start_session(response, request, token)
-        return {"user": _user(account), "token": token}
+        return {"user": _user(account)}
 
     @router.post("/auth/logout", status_code=204)
     async def logout(request: Request, response: Response) -> None:
         """End this session (the token stops working everywhere)."""
-        token = bearer_or_cookie(request)
+        token = request.cookies.get(SESSION_COOKIE)
         if token is not None:
             sign_out(db, token)
         response.delete_cookie(SESSION_COOKIE)
@@ -114,6 +122,24 @@ def control_router(
         409 on Free."""
         with db.write() as session:
             return {"subscription": set_auto_renew(session, account.id, body.auto_renew, clock())}
+
+    @router.get("/me/api-keys")
+    async def my_api_keys(
+        account: SignedIn, page: PageNumber = 1, per_page: PerPage = 50
+    ) -> dict[str, Any]:
+        """Your API keys, newest first: name, first characters, when made and last used."""
+        return api_keys.listing(db, account.id, page, per_page)
+
+    @router.post("/me/api-keys", status_code=201)
+    async def make_api_key(body: KeyName, account: SignedIn) -> dict[str, Any]:
+        """A new API key for scripts (``Authorization: Bearer …``), shown in full only in
+        this answer; 403 on plans without API access."""
+        return api_keys.create_key(db, account.id, body.name, clock())
+
+    @router.delete("/me/api-keys/{key_id}", status_code=204)
+    async def delete_api_key(key_id: int, account: SignedIn) -> None:
+        """Revoke a key: it stops working at once."""
+        api_keys.revoke(db, account.id, key_id)
 
     @router.get("/auth/session")
     async def current_session(request: Request) -> dict[str, Any]:

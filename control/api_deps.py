@@ -11,21 +11,26 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from control.accounts import Account, NotAuthenticated, authenticate
+from control.api_keys import authenticate_key, is_api_key
 from control.db import Database
 
 SESSION_COOKIE = "vida_session"
 
 
-def bearer_or_cookie(request: Request) -> str | None:
-    """The session token: ``Authorization: Bearer …`` (API clients) or the page's cookie."""
+def bearer_token(request: Request) -> str | None:
+    """What follows ``Authorization: Bearer`` (scripts send their API key there)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
-    return request.cookies.get(SESSION_COOKIE)
+    return None
 
 
 class AccountGate:
     """Finds the signed-in account of a request (``NotAuthenticated`` when there is none).
+
+    The page signs in with its session cookie; scripts with an API key as the bearer token.
+    A session token is not accepted as a bearer token: API access is a plan feature, and the
+    page's script never sees its token (the cookie is http-only).
 
     The app keeps one in ``app.state.account_gate``; routes ask for ``SignedIn``.
     """
@@ -34,7 +39,15 @@ class AccountGate:
         self.db, self.clock = db, clock
 
     def __call__(self, request: Request) -> Account:
-        token = bearer_or_cookie(request)
+        key = bearer_token(request)
+        if key is not None:
+            if not is_api_key(key):
+                raise NotAuthenticated(
+                    "the bearer token must be an API key (vida_…, made on the account page); "
+                    "the page signs in with its cookie"
+                )
+            return authenticate_key(self.db, key, self.clock())
+        token = request.cookies.get(SESSION_COOKIE)
         if token is None:
             raise NotAuthenticated("sign in first")
         return authenticate(self.db, token, self.clock())

@@ -24,7 +24,7 @@ from control.db import Database
 from control.minutes import lock_user
 from control.models import ActiveAvatar, AddOn, Avatar, AvatarCategory
 from control.paging import Page, fetch_page
-from control.plans import PLAN_ORDER, Plan
+from control.plans import PLAN_ORDER, Plan, PlanLacksFeature
 from control.plans import plan as plan_by_id
 from control.subscriptions import current_plan
 from control.uploads import receive
@@ -50,10 +50,6 @@ class AvatarError(ValueError):
 
 class AvatarLimitReached(AvatarError):
     """The plan's avatar slots are all taken."""
-
-
-class PlanLacksFeature(PermissionError):
-    """The plan does not include this (the message names a plan that does)."""
 
 
 class UnknownAvatar(LookupError):

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from control.avatars import allows
 from control.db import Database
 from control.models import Background, BackgroundCategory
+from control.plans import PlanLacksFeature
 from control.subscriptions import current_plan
 from control.uploads import receive
 
@@ -57,7 +58,6 @@ def catalogue(db: Database, user_id: int, now: datetime) -> list[dict[str, Any]]
 def stream_setting(db: Database, user_id: int, background_id: int, now: datetime) -> str:
     """What a stream draws for one of the backgrounds the user may use: ``"#rrggbb"``,
     ``"chroma"`` or an image's path (``UnknownBackground``; ``PlanLacksFeature`` if locked)."""
-    from control.avatars import PlanLacksFeature
 
     with db.read() as session:
         row = session.get(Background, background_id)

@@ -51,6 +51,20 @@ class AuthToken(Base):
     expires_at: Mapped[datetime] = mapped_column(Time)
 
 
+class ApiKey(Base):
+    """A key for scripts (``Authorization: Bearer vida_…``): only its SHA-256 is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(16))  # its first characters, to tell keys apart
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Time)
+    last_used_at: Mapped[datetime | None] = mapped_column(Time, nullable=True)
+
+
 class AuthFailure(Base):
     """A failed sign-in, kept for a while to rate-limit by address and by account."""
 

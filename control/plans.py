@@ -13,6 +13,10 @@ RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 PLAN_ORDER = ("free", "reply_guy", "spartan", "zeus", "goat")
 
 
+class PlanLacksFeature(PermissionError):
+    """The plan does not include this (the message names a plan that does)."""
+
+
 class PlanError(ValueError):
     """The catalogue is malformed, or a plan name does not exist."""
 

@@ -22,11 +22,11 @@ from config import Settings
 from control.accounts import AccountError, EmailTaken, NotAuthenticated, RateLimited
 from control.api import control_router
 from control.api_deps import AccountGate, SignedIn
+from control.api_keys import ApiKeyError, UnknownApiKey
 from control.avatars import (
     ActiveFile,
     AvatarError,
     AvatarLimitReached,
-    PlanLacksFeature,
     UnknownAvatar,
     active_avatar_file,
 )
@@ -44,7 +44,7 @@ from control.destinations import (
 from control.migrate import upgrade
 from control.moderation import ModerationError, NotAdmin, UnknownStream, UnknownUser
 from control.operations import DatabaseLogHandler
-from control.plans import PlanError
+from control.plans import PlanError, PlanLacksFeature
 from control.streams import StreamRefused
 from control.subscriptions import NoSubscription, current_plan
 from control.uploads import UploadTooLarge
@@ -92,6 +92,8 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     AccountError: (422, "invalid_account"),
     PlanError: (422, "unknown_plan"),
     NoSubscription: (409, "no_subscription"),
+    ApiKeyError: (422, "invalid_api_key_request"),
+    UnknownApiKey: (404, "unknown_api_key"),
     NotAdmin: (403, "admin_only"),
     UnknownUser: (404, "unknown_user"),
     UnknownStream: (404, "unknown_stream"),

@@ -6,16 +6,13 @@ import httpx
 import pytest
 
 from config import Settings
-from control.accounts import find_user
-from control.clock import utcnow
-from control.db import Database
-from control.subscriptions import set_plan
+from tests.support.control import change_plan
 from tests.support.studio import running_studio, sign_up
 
 PASSWORD = "correct horse battery"
 
 
-async def test_sign_up_then_the_cookie_and_the_bearer_token_both_sign_in(
+async def test_sign_up_signs_in_with_an_http_only_cookie_the_page_never_reads(
     settings: Settings,
 ) -> None:
     async with running_studio(settings) as studio:
@@ -23,7 +20,8 @@ async def test_sign_up_then_the_cookie_and_the_bearer_token_both_sign_in(
             "/auth/signup", json={"email": "New@Example.com", "password": PASSWORD}
         )
         assert signup.status_code == 201, signup.text
-        token = signup.json()["token"]
+        assert "token" not in signup.json()  # the page's script never sees the session
+        token = signup.cookies["vida_session"]
         cookie = signup.headers["set-cookie"]
         assert "vida_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
 
@@ -41,10 +39,13 @@ async def test_sign_up_then_the_cookie_and_the_bearer_token_both_sign_in(
             assert (await api_client.get("/me")).status_code == 401
             # The page's question: signed out is an answer, not an error.
             assert (await api_client.get("/auth/session")).json() == {"user": None}
-            bearer = {"Authorization": f"Bearer {token}"}
-            assert (await api_client.get("/me", headers=bearer)).status_code == 200
-            assert (await api_client.post("/auth/logout", headers=bearer)).status_code == 204
-            gone = await api_client.get("/me", headers=bearer)
+            bearer = {"Authorization": f"Bearer {token}"}  # a session is not an API key
+            refused = await api_client.get("/me", headers=bearer)
+            assert refused.status_code == 401 and "API key" in refused.json()["error"]["message"]
+            api_client.cookies.set("vida_session", token)  # a second tab of the session
+            assert (await api_client.get("/me")).status_code == 200
+            assert (await api_client.post("/auth/logout")).status_code == 204
+            gone = await studio.api.get("/me")  # logging out ended it in every tab
             assert gone.status_code == 401 and gone.json()["error"]["code"] == "not_signed_in"
 
         again = await studio.api.post(
@@ -137,10 +138,7 @@ async def test_a_subscriber_turns_renewal_off_and_on(settings: Settings) -> None
         free = await api.patch("/me/subscription", json={"auto_renew": False})
         assert free.status_code == 409 and free.json()["error"]["code"] == "no_subscription"
         assert "Free plan" in free.json()["error"]["message"]
-        db = Database(settings.database)
-        with db.write() as session:
-            set_plan(session, find_user(db, "subscriber@example.com").id, "zeus", utcnow())
-        db.close()
+        change_plan(settings.database, "subscriber@example.com", "zeus")
         renewing = (await api.get("/me/subscription")).json()["subscription"]
         assert renewing["plan"] == "zeus" and renewing["auto_renew"] is True
         assert renewing["renews_at"] and renewing["ends_at"] is None
@@ -151,3 +149,41 @@ async def test_a_subscriber_turns_renewal_off_and_on(settings: Settings) -> None
         assert me["plan"]["id"] == "zeus" and me["subscription"]["auto_renew"] is False
         bad = await api.patch("/me/subscription", json={"auto_renew": "perhaps"})
         assert bad.status_code == 422 and "auto_renew" in bad.text
+
+
+async def test_api_keys_come_with_the_plan_and_stop_with_it(settings: Settings) -> None:
+    async with running_studio(settings) as studio, studio.client() as page:
+        await sign_up(page, "scripter@example.com")
+        free = await page.post("/me/api-keys", json={"name": "chat bot"})
+        assert free.status_code == 403 and free.json()["error"]["code"] == "plan_lacks_feature"
+        assert "Spartan" in free.json()["error"]["message"]
+        change_plan(settings.database, "scripter@example.com", "spartan")
+        made = await page.post("/me/api-keys", json={"name": "chat bot"})
+        assert made.status_code == 201, made.text
+        key = made.json()["key"]
+        assert key.startswith("vida_") and made.json()["shown"] == key[:12] + "…"
+        listed = (await page.get("/me/api-keys")).json()
+        assert listed["total"] == 1 and key not in str(listed)
+        assert listed["items"][0]["last_used_at"] is None
+
+        async with httpx.AsyncClient(
+            base_url=studio.base_url, headers={"Authorization": f"Bearer {key}"}
+        ) as script:
+            me = await script.get("/me")
+            assert me.status_code == 200 and me.json()["user"]["email"] == "scripter@example.com"
+            assert (await page.get("/me/api-keys")).json()["items"][0]["last_used_at"]
+            change_plan(settings.database, "scripter@example.com", "free")  # at once
+            stopped = await script.get("/me")
+            assert stopped.status_code == 403 and "no API access" in stopped.text
+            change_plan(settings.database, "scripter@example.com", "spartan")
+            assert (await script.get("/me")).status_code == 200
+            key_id = listed["items"][0]["id"]
+            async with studio.client() as other:
+                await sign_up(other, "other@example.com")
+                theirs = await other.delete(f"/me/api-keys/{key_id}")
+                assert theirs.status_code == 404
+            assert (await page.delete(f"/me/api-keys/{key_id}")).status_code == 204
+            revoked = await script.get("/me")
+            assert revoked.status_code == 401 and "not valid" in revoked.text
+        empty = await page.post("/me/api-keys", json={"name": "  "})
+        assert empty.status_code == 422 and "name the key" in empty.text

@@ -19,9 +19,8 @@ from control.clock import utcnow
 from control.db import Database
 from control.minutes import balance, debit
 from control.streams import end_stream
-from control.subscriptions import set_plan
 from tests.support.avatar_colours import ROBOT
-from tests.support.control import add_stream
+from tests.support.control import add_stream, change_plan
 from tests.support.media import PictureTrack, ffprobe, moving_person_frames
 from tests.support.nginx import NginxRtmp
 from tests.support.studio import connect_page, running_studio, sign_up, wait_until
@@ -38,14 +37,6 @@ def spend_down_to(settings: Settings, email: str, seconds_left: int, stream_id: 
     add_stream(db, user_id, stream_id, utcnow())
     debit(db, stream_id, 0, remaining - seconds_left, utcnow())
     end_stream(db, stream_id, "stopped", utcnow())
-    db.close()
-
-
-def change_plan(settings: Settings, email: str, plan_id: str) -> None:
-    """What ``vida admin set-plan`` does, straight in the database."""
-    db = Database(settings.database)
-    with db.write() as session:
-        set_plan(session, find_user(db, email).id, plan_id, utcnow())
     db.close()
 
 
@@ -154,7 +145,7 @@ async def test_a_downgrade_restarts_the_output_at_the_new_plans_size(
     settings = settings.replace(width=1920, height=1080, minute_tick_s=0.3)
     async with running_studio(settings) as studio, studio.client() as api:
         await sign_up(api, "downgraded@example.com")
-        change_plan(settings, "downgraded@example.com", "zeus")  # streams up to 1080p
+        change_plan(settings.database, "downgraded@example.com", "zeus")  # streams up to 1080p
         async with listening(api) as events:
             page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
             body = {"kind": "record"}
@@ -164,7 +155,7 @@ async def test_a_downgrade_restarts_the_output_at_the_new_plans_size(
             assert live.status_code == 200, live.text
             assert live.json()["notice"] is None
             first = live.json()["destinations"][0]["name"]
-            change_plan(settings, "downgraded@example.com", "free")  # up to 720p
+            change_plan(settings.database, "downgraded@example.com", "free")  # up to 720p
             await wait_until(lambda: any(e["type"] == "output_resized" for e in events), 15)
             resized = next(e for e in events if e["type"] == "output_resized")
             stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()

@@ -6,17 +6,27 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from control.accounts import create_user
+from control.accounts import create_user, find_user
+from control.clock import utcnow
 from control.db import Database
 from control.minutes import debit
 from control.models import StreamSession
 from control.streams import StreamRefused, authorize_start
+from control.subscriptions import set_plan
 
 T0 = datetime(2026, 11, 25, 12, 0, 0)  # a Wednesday
 
 
 def new_user(db: Database, email: str = "streamer@example.com", plan: str = "free") -> int:
     return create_user(db, email, "correct horse battery", T0, plan=plan).id
+
+
+def change_plan(url: str, email: str, plan_id: str) -> None:
+    """What ``vida admin set-plan`` does, straight in the database at ``url``."""
+    db = Database(url)
+    with db.write() as session:
+        set_plan(session, find_user(db, email).id, plan_id, utcnow())
+    db.close()
 
 
 def add_stream(db: Database, user_id: int, stream_id: str, now: datetime = T0) -> str:

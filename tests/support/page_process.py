@@ -13,6 +13,7 @@ import sys
 
 import httpx
 
+from control.api_deps import SESSION_COOKIE
 from streamer.ice import limit_host_addresses
 from tests.support.media import PictureTrack, ToneTrack, moving_person_frames
 from tests.support.studio import connect_page
@@ -20,8 +21,8 @@ from tests.support.studio import connect_page
 
 async def main(base_url: str, token: str) -> None:
     limit_host_addresses(["127.0.0.1"])
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as api:
+    cookies = {SESSION_COOKIE: token}  # another tab of the same session
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, cookies=cookies) as api:
         page = await connect_page(
             api, PictureTrack(moving_person_frames(640, 360, 30)), ToneTrack()
         )

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from config import Settings
 from control.accounts import EmailTaken, create_user
+from control.api_deps import SESSION_COOKIE
 from control.clock import utcnow
 from control.db import Database
 from streamer.app import create_app
@@ -37,9 +38,10 @@ class Studio:
     app: FastAPI
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
-        """Another client of the API (signed in with ``token`` when given)."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.AsyncClient(base_url=self.base_url, timeout=30, headers=headers)
+        """Another client of the API: another tab of the session ``token`` when given (its
+        cookie), else signed out."""
+        cookies = {SESSION_COOKIE: token} if token else {}
+        return httpx.AsyncClient(base_url=self.base_url, timeout=30, cookies=cookies)
 
 
 STREAMER = "streamer@example.com"
@@ -65,7 +67,7 @@ async def sign_up(
         db.close()
         answer = await api.post("/auth/login", json={"email": email, "password": PASSWORD})
     answer.raise_for_status()
-    return answer.json()["token"]
+    return answer.cookies[SESSION_COOKIE]
 
 
 @asynccontextmanager
