@@ -8,12 +8,12 @@ the routes defined inside ``control_router``, and those must be real objects, no
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from control import api_keys
+from control import api_keys, usage
 from control.accounts import Account, NotAuthenticated, authenticate, create_user, sign_in, sign_out
 from control.api_admin import admin_router
 from control.api_deps import SESSION_COOKIE, PageNumber, PerPage, SignedIn
@@ -108,6 +108,19 @@ def control_router(
         """Who is signed in, their plan, their minutes and their standing: a suspension in
         force and admins' warnings (401 when nobody is)."""
         return describe(account)
+
+    @router.get("/me/usage")
+    async def my_usage(
+        account: SignedIn, days: Annotated[int, Query(ge=1, le=usage.MAX_DAYS)] = 28
+    ) -> dict[str, Any]:
+        """Minutes streamed per UTC day over the last ``days`` days (today last), and the
+        add-ons that have not expired."""
+        now = clock()
+        with db.read() as session:
+            return {
+                "days": usage.minutes_per_day(session, account.id, now, days),
+                "addons": usage.addons_of(session, account.id, now),
+            }
 
     @router.get("/me/subscription")
     async def my_subscription(account: SignedIn) -> dict[str, Any]:

@@ -194,9 +194,12 @@ def mark_failed(db: Database, avatar_id: int, error: str) -> None:
 
 
 def thumbnail_file(db: Database, user_id: int, avatar_id: int) -> Path:
-    """The PNG thumbnail of one of the user's avatars (``UnknownAvatar`` if it has none)."""
+    """The PNG thumbnail of one of the user's avatars or of a public preset
+    (``UnknownAvatar`` if it has none)."""
     with db.read() as session:
-        avatar = _owned(session, user_id, avatar_id)
+        avatar = session.get(Avatar, avatar_id)
+        if avatar is None or not (avatar.user_id is None and avatar.public):
+            avatar = _owned(session, user_id, avatar_id)
         if avatar.thumbnail_path is None:
             raise UnknownAvatar(f"avatar {avatar_id} has no thumbnail yet ({avatar.status})")
         return Path(avatar.thumbnail_path)

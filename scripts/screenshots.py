@@ -1,86 +1,109 @@
-"""Screenshots of the studio page at desktop and phone width, for docs/screenshots/.
+"""Screenshot every page of the web app at desktop and phone width into docs/screenshots/.
 
-    .venv/bin/python scripts/screenshots.py [OUT_DIR]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
-Runs a real studio and Debian Chromium with the fake webcam of the tests, goes live to a
-local recording, and saves what a streamer sees before signing in and while live.
+Runs ``vida serve`` in a temporary folder (the avatar scene at 640x360), signs in as a
+streamer on the GOAT plan, uploads the shared RobotExpressive avatar and makes it active,
+then shows each view in Debian Chromium with the test suite's fake webcam, and the studio
+once more while recording. Needs ``scripts/setup.sh test`` and ``../shared``.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
+import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.media import moving_person_frames, write_y4m
-from tests.support.nginx import free_port, wait_for_port
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
+from tests.support.avatar_colours import ROBOT  # noqa: E402
+from tests.support.browser import (  # noqa: E402
+    DESKTOP,
+    PHONE,
+    chromium,
+    close_tab,
+    new_tab,
+    serve_studio,
+    sign_in,
+)
+from tests.support.media import moving_person_frames, write_y4m  # noqa: E402
+
+VIEWS = ("studio", "avatars", "account")
 
 
-def main() -> int:
-    """Take the screenshots."""
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
-    out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="vida-shots-"))
-    webcam = write_y4m(work / "cam.y4m", moving_person_frames(640, 360, 60), fps=30)
-    port = free_port()
-    env = os.environ | {"VIDA_PORT": str(port), "VIDA_DATA_DIR": str(work / "data")}
-    env["VIDA_ICE_HOST_ADDRESSES"] = "127.0.0.1"
-    vida = Path(sys.executable).parent / "vida"
-    password = "correct horse battery"
-    subprocess.run(
-        [vida, "admin", "create-user", "streamer@example.com", "--plan", "spartan"],
-        env=env | {"VIDA_ADMIN_PASSWORD": password},
-        check=True,
-    )
-    studio = subprocess.Popen([vida, "serve"], env=env)
-    try:
-        wait_for_port(port, timeout=30)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream",
-                    f"--use-file-for-fake-video-capture={webcam}",
-                    "--allow-loopback-in-peer-connection",
-                    "--no-sandbox",
-                ],
-            )
-            for name, (width, height) in SIZES.items():
-                page = browser.new_page(viewport={"width": width, "height": height})
-                page.goto(f"http://127.0.0.1:{port}/")
-                expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-                page.screenshot(path=out / f"studio-start-{name}.png", full_page=True)
-                page.get_by_label("E-mail address").fill("streamer@example.com")
-                page.get_by_label("Password").fill(password)
-                page.get_by_role("button", name="Sign in").click()
-                page.get_by_role("button", name="Start camera").click()
-                expect(page.locator('[data-stat="tracking_found"]')).to_contain_text(
-                    "face", timeout=20_000
-                )
-                page.get_by_label("Show tracking on the preview").check()
-                page.get_by_role("button", name="Calibrate").click()
-                page.get_by_label("Record to file").check()
-                page.get_by_role("button", name="Start recording").click()
-                expect(page.locator("#status")).to_have_text("Recording", timeout=15_000)
-                expect(page.locator('[data-stat="live_seconds"]')).to_have_text(
-                    "3 s", timeout=15_000
-                )
-                page.screenshot(path=out / f"studio-live-{name}.png", full_page=True)
-                page.get_by_role("button", name="Stop").click()
-                page.close(run_before_unload=True)
-            browser.close()
-    finally:
-        studio.terminate()
-        studio.wait(15)
-    print(f"screenshots in {out}")
+def prepare(page: Page, url: str) -> None:
+    """Sign in, upload the robot and make it active: a gallery with something in it."""
+    page.goto(url)
+    sign_in(page)
+    page.goto(url + "#/avatars")
+    page.get_by_label("Upload a GLB or VRM file").set_input_files(ROBOT)
+    page.get_by_label("Name (optional)").fill("Robot")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.get_by_role("button", name="Set active: Robot").click(timeout=60_000)
+    expect(page.get_by_role("button", name="Active: Robot")).to_be_visible()
+
+
+def shoot(page: Page, url: str, width_name: str, out: Path) -> list[Path]:
+    """Every view at the page's width; the studio with its camera connected."""
+    shots = []
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Sign in to stream")).to_be_visible()
+    shots.append(out / f"signin-{width_name}.png")
+    page.screenshot(path=shots[-1], full_page=True)
+    sign_in(page)
+    for view in VIEWS:
+        page.goto(f"{url}#/{view}")
+        if view == "studio":
+            page.get_by_role("button", name="Start camera").click()
+            ready = "Connected: ready to go live"
+            expect(page.locator("#status")).to_have_text(ready, timeout=30_000)
+            page.wait_for_function("document.getElementById('preview').videoWidth > 0")
+        if view == "avatars":
+            expect(page.get_by_role("img", name="Robot, as it looks").first).to_be_visible()
+        if view == "account":
+            expect(page.locator("#usage-chart .bar")).to_have_count(28)
+        shots.append(out / f"{view}-{width_name}.png")
+        page.screenshot(path=shots[-1], full_page=True)
+        if view == "studio":
+            page.get_by_label("Record to file").check()
+            page.get_by_role("button", name="Start recording").click()
+            expect(page.locator("#live-badge")).to_be_visible(timeout=15_000)
+            expect(page.locator('[data-stat="output_fps"]')).not_to_have_text("–")
+            shots.append(out / f"studio-live-{width_name}.png")
+            page.screenshot(path=shots[-1], full_page=True)
+            page.get_by_role("button", name="Stop").click()
+            expect(page.locator("#live-badge")).to_be_hidden()
+    page.get_by_role("button", name="Sign out").click()
+    return shots
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Take the screenshots; prints the files written."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        webcam = write_y4m(root / "person.y4m", moving_person_frames(640, 360, 90), fps=30)
+        studio = serve_studio(root, {"VIDA_RESOLUTION": "640x360", "VIDA_SCENE": "avatar"})
+        process = next(studio)
+        try:
+            with chromium(webcam) as browser:
+                page = new_tab(browser)
+                prepare(page, process.url)
+                close_tab(page)
+                for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                    page = new_tab(browser, viewport)
+                    for path in shoot(page, process.url, width_name, args.out):
+                        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+                    close_tab(page)
+        finally:
+            studio.close()
     return 0
 
 

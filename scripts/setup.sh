@@ -3,7 +3,7 @@
 #   scripts/setup.sh run    Debian packages for the studio, then .venv with VIDA
 #   scripts/setup.sh test   the above plus the real parts the tests drive: nginx with the RTMP
 #                           module, ffmpeg/ffprobe, Chromium, openssl, iproute2, PostgreSQL,
-#                           node with the Khronos glTF-Validator (npm, into .tools/)
+#                           node with the Khronos glTF-Validator and axe-core (npm, .tools/)
 # Both generate the default avatar, models/default_avatar.glb, when it is missing or stale.
 # It is idempotent and quick when everything is already there.
 set -euo pipefail
@@ -49,13 +49,18 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# The Khronos glTF-Validator for the tests (tests/support/gltf_validator.py), pinned, in the
-# gitignored .tools/.
-gltf_validator=2.0.0-dev.3.10
-if [ "$mode" = test ] &&
-  ! grep -qs "\"version\": \"$gltf_validator\"" .tools/node_modules/gltf-validator/package.json; then
-  echo "setup: installing gltf-validator $gltf_validator into .tools"
-  npm install --prefix .tools --no-audit --no-fund --save-exact "gltf-validator@$gltf_validator" >/dev/null
+# Node tools for the tests, pinned, in the gitignored .tools/: the Khronos glTF-Validator
+# (tests/support/gltf_validator.py) and axe-core, the accessibility checker the browser tests
+# run in each page (tests/support/accessibility.py).
+npm_tools=(gltf-validator@2.0.0-dev.3.10 axe-core@4.14.1)
+if [ "$mode" = test ]; then
+  for tool in "${npm_tools[@]}"; do
+    name=${tool%@*} version=${tool##*@}
+    if ! grep -qs "\"version\": \"$version\"" ".tools/node_modules/$name/package.json"; then
+      echo "setup: installing $tool into .tools"
+      npm install --prefix .tools --no-audit --no-fund --save-exact "$tool" >/dev/null
+    fi
+  done
 fi
 
 # The default avatar is generated, not kept in git: (re)make it when missing or older than

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.support.avatar_colours import (
@@ -27,23 +20,20 @@ from tests.support.avatar_colours import (
     shirt_blue,
     shows_background,
 )
+from tests.support.browser import (
+    PASSWORD,
+    StudioProcess,
+    chromium,
+    close_tab,
+    new_tab,
+    serve_studio,
+    sign_in,
+)
 from tests.support.media import ffprobe, moving_person_frames, write_y4m
-from tests.support.nginx import NginxRtmp, free_port, start_nginx, wait_for_port
+from tests.support.nginx import NginxRtmp, free_port, start_nginx
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
 STREAM_KEY = "browser_SENTINEL_4c1a"
-STREAMER = "streamer@example.com"  # on the goat plan: streams for hours, several at once
-PASSWORD = "correct horse battery"
-
-
-@dataclass
-class StudioProcess:
-    """``vida serve`` running as a real process; its log is kept for inspection."""
-
-    url: str
-    log: Path
-    data_dir: Path
 
 
 @pytest.fixture(scope="module")
@@ -61,39 +51,6 @@ def avatar_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioPr
     yield from serve_studio(root, {"VIDA_RESOLUTION": "640x360", "VIDA_SCENE": "avatar"})
 
 
-def serve_studio(root: Path, settings: dict[str, str]) -> Iterator[StudioProcess]:
-    """``vida serve`` with the streamer's account, until the generator is closed."""
-    port = free_port()
-    env = os.environ | {
-        "VIDA_PORT": str(port),
-        "VIDA_DATA_DIR": str(root / "data"),
-        "VIDA_FPS": "30",
-        "VIDA_ICE_HOST_ADDRESSES": "127.0.0.1",
-        "VIDA_RTMP_RETRY_DELAYS_S": "0.3,0.3",
-        "VIDA_MAX_SESSIONS": "16",  # tabs of earlier tests may still be closing
-        "VIDA_MINUTE_TICK_S": "1",
-        **settings,
-    }
-    vida = Path(sys.executable).parent / "vida"
-    subprocess.run(
-        [vida, "admin", "create-user", STREAMER, "--plan", "goat"],
-        env=env | {"VIDA_ADMIN_PASSWORD": PASSWORD},
-        check=True,
-        capture_output=True,
-    )
-    log = root / "studio.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [Path(sys.executable).parent / "vida", "serve"], env=env, stdout=out, stderr=out
-        )
-    try:
-        wait_for_port(port, timeout=30)
-        yield StudioProcess(f"http://127.0.0.1:{port}/", log, root / "data")
-    finally:
-        process.terminate()
-        process.wait(15)
-
-
 @pytest.fixture(scope="module")
 def fake_webcam(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Y4M of the astronaut photo moving, which Chromium plays as its camera."""
@@ -102,42 +59,11 @@ def fake_webcam(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def page(fake_webcam: Path, tmp_path: Path) -> Iterator[Page]:
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian chromium is not installed: run scripts/setup.sh test")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={fake_webcam}",
-                "--allow-loopback-in-peer-connection",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-sandbox",
-                "--disable-gpu",
-            ],
-        )
-        context = browser.new_context(viewport={"width": 1366, "height": 900})
-        page = context.new_page()
-        page.console_errors = []  # type: ignore[attr-defined]
-        page.on(
-            "console",
-            lambda m: m.type == "error" and page.console_errors.append(m.text),  # type: ignore[attr-defined]
-        )
+def page(fake_webcam: Path) -> Iterator[Page]:
+    with chromium(fake_webcam) as browser:
+        page = new_tab(browser)
         yield page
-        with contextlib.suppress(PlaywrightError):  # the test may have closed it already
-            page.close(run_before_unload=True)  # the page says goodbye, as a closed tab does
-        browser.close()
-
-
-def sign_in(page: Page, email: str = STREAMER, password: str = PASSWORD) -> None:
-    """Fill the sign-in form, as a streamer does."""
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("#who")).to_have_text(email)
+        close_tab(page)
 
 
 def open_studio(page: Page, studio: StudioProcess) -> None:
@@ -164,8 +90,9 @@ def test_page_goes_live_into_nginx_and_shows_the_output(
     page: Page, studio_process: StudioProcess, nginx: NginxRtmp, tmp_path: Path
 ) -> None:
     page.goto(studio_process.url)
-    expect(page.get_by_role("button", name="Go live")).to_be_disabled()
+    expect(page.get_by_role("button", name="Go live")).to_be_hidden()  # signed out: sign in first
     open_studio(page, studio_process)
+    expect(page.get_by_role("button", name="Go live")).to_be_enabled()
     expect(page.locator('[data-stat="frames_decoded"]')).not_to_have_text(re.compile(r"^(–|0)$"))
 
     page.get_by_label("Server URL").fill(nginx.url())
@@ -312,7 +239,8 @@ def test_a_new_streamer_signs_up_and_sees_the_free_plan(
     page: Page, studio_process: StudioProcess
 ) -> None:
     page.goto(studio_process.url)
-    expect(page.get_by_role("button", name="Start camera")).to_be_disabled()
+    expect(page.get_by_role("button", name="Start camera")).to_be_hidden()  # signed out
+    expect(page.get_by_role("heading", name="Sign in to stream")).to_be_visible()
     page.get_by_label("E-mail address").fill("newcomer@example.com")
     page.get_by_label("Password").fill("short")
     page.get_by_role("button", name="Create account").click()

@@ -24,14 +24,36 @@ export async function call(method, path, body) {
   return data;
 }
 
-// What the studio pushes to this user's pages (Server-Sent Events): ``handlers`` maps an event
-// type to a function of its data. EventSource reconnects by itself; close() stops it.
-export function listen(handlers) {
-  const source = new EventSource(`${API}/events`);
-  for (const [type, handle] of Object.entries(handlers)) {
-    source.addEventListener(type, (event) => handle(JSON.parse(event.data)));
-  }
-  return source;
+// What the studio pushes to this user's pages (Server-Sent Events). EventSource reconnects
+// by itself and sends the session cookie; close() stops it.
+export function openEvents() {
+  return new EventSource(`${API}/events`);
+}
+
+// A file as the request body, with upload progress (fetch reports none in most browsers):
+// ``onProgress(fraction)`` as bytes leave. Resolves to the JSON answer; failures as call().
+export function upload(path, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", API + path);
+    request.setRequestHeader("Content-Type", "application/octet-stream");
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    });
+    request.addEventListener("error", () => {
+      reject(new Error("The upload broke off. Check the connection and try again."));
+    });
+    request.addEventListener("load", () => {
+      let data = null;
+      try { data = JSON.parse(request.responseText); } catch { /* not JSON */ }
+      if (request.status >= 200 && request.status < 300) return resolve(data);
+      const message = data?.error?.message ?? `The studio answered ${request.status}.`;
+      const error = new Error(sentence(message));
+      error.code = data?.error?.code;
+      reject(error);
+    });
+    request.send(file);
+  });
 }
 
 // Tells the server the page is gone, even while it unloads.

@@ -1,12 +1,13 @@
 // The studio page: connect the camera, go live, show what goes out and how it is doing.
 
-import { call, closeSession, listen } from "./api.js";
+import { call, closeSession } from "./api.js";
+import { $, duration } from "./dom.js";
+import { account, onAccount, onEvent, refreshAccount, setAccount } from "./session.js";
 import { connect, openCamera, previewFramesDecoded, stopTracks, waitConnected } from "./webrtc.js";
 
 const STATS_EVERY_MS = 1000;
 const SERVER_GONE_AFTER = 3; // failed stats polls in a row before the page gives up
 
-const $ = (id) => document.getElementById(id);
 const ui = {
   status: $("status"), camera: $("camera"), preview: $("preview"), connect: $("connect"),
   form: $("destination"), rtmpFields: $("rtmp-fields"), serverUrl: $("server-url"),
@@ -14,17 +15,13 @@ const ui = {
   badge: $("live-badge"), stats: $("stats"), warnings: $("warnings"), target: $("target"),
   showTracking: $("show-tracking"), calibrate: $("calibrate"), trackingNote: $("tracking-note"),
   previewCaption: $("preview-caption"),
-  signIn: $("sign-in"), signedIn: $("signed-in"), who: $("who"), planName: $("plan-name"),
-  minutesLeft: $("minutes-left"), signOut: $("sign-out"), standing: $("standing"),
 };
 const state = {
   pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null,
   target: null, failedPolls: 0, calibrating: false,
-  account: undefined, // undefined: not asked yet; null: signed out; else GET /me
   trackingOff: false, // the server tracks nothing for this session
   toggling: false, // a Show tracking change is on its way: the server's answer is stale
   changes: 0, // Go live, Stop, Show tracking presses: a stats reply asked for before is stale
-  events: null, // the studio's pushed events (EventSource), while signed in
 };
 
 const recording = () => ui.form.kind.value === "record";
@@ -43,21 +40,10 @@ function showTarget(text) {
 
 function render() {
   const connected = Boolean(state.sessionId);
-  const signedIn = Boolean(state.account);
-  ui.signIn.hidden = state.account !== null;
-  ui.signedIn.hidden = !signedIn;
-  if (!signedIn) ui.standing.hidden = true;
-  if (signedIn) {
-    ui.who.textContent = state.account.user.email;
-    ui.planName.textContent = `${state.account.plan.name} plan`;
-    ui.minutesLeft.textContent = minutesText(state.account.minutes);
-    ui.minutesLeft.classList.toggle("low", state.account.minutes.remaining_s <= 300);
-    ui.standing.textContent = standingText(state.account.standing);
-    ui.standing.hidden = !ui.standing.textContent;
-  }
+  const signedIn = Boolean(account());
   ui.connect.disabled = state.busy || connected || !signedIn;
   ui.connect.textContent = connected ? "Camera connected" : "Start camera";
-  const noMinutes = signedIn && state.account.minutes.remaining_s <= 0;
+  const noMinutes = signedIn && account().minutes.remaining_s <= 0;
   ui.goLive.disabled = state.busy || !connected || state.live || noMinutes;
   ui.goLive.textContent = recording() ? "Start recording" : "Go live";
   ui.stop.disabled = state.busy || !state.live;
@@ -74,98 +60,10 @@ function render() {
   ui.calibrate.disabled = !connected || state.trackingOff || state.calibrating;
 }
 
-// A suspension in force, and the newest admin warning, in the streamer's words.
-function standingText(standing) {
-  const lines = [];
-  const suspension = standing?.suspension;
-  if (suspension) {
-    const until = suspension.permanent
-      ? "for good"
-      : `until ${new Date(suspension.until).toLocaleString("en-GB", { timeZone: "UTC" })} UTC`;
-    lines.push(`Streaming is suspended ${until}${suspension.reason ? `: ${suspension.reason}` : ""}.`);
-  }
-  const warning = standing?.warnings?.[0];
-  if (warning) lines.push(`Warning from the studio: ${warning.message}`);
-  return lines.join(" ");
-}
-
-function minutesText(minutes) {
-  const resets = new Date(minutes.resets_at).toLocaleDateString("en-GB", {
-    weekday: "long", day: "numeric", month: "long", timeZone: "UTC",
-  });
-  const reset = `resets on ${resets} at 00:00 UTC`;
-  if (minutes.remaining_s <= 0) return `No streaming minutes left this week · ${reset}`;
-  const min = Math.floor(minutes.remaining_s / 60);
-  const left = min > 0 ? `${min} min` : `${minutes.remaining_s} s`;
-  return `${left} of streaming left · ${reset}`;
-}
-
-async function loadAccount() {
-  try {
-    const account = await call("GET", "/auth/session");
-    state.account = account.user ? account : null;
-  } catch (error) {
-    state.account = null;
-    showError(error.message);
-  }
-  followEvents();
-  render();
-}
-
-// What must be seen at once arrives pushed, not at the next stats poll: the 5- and 1-minute
-// warnings, and the end of a stream the studio stopped.
-function followEvents() {
-  if (!state.account) {
-    state.events?.close();
-    state.events = null;
-    return;
-  }
-  state.events ??= listen({
-    minutes_warning: ({ session_id: id, message }) => {
-      if (id === state.sessionId) showWarnings([message]);
-    },
-    stream_ended: ({ session_id: id, message }) => {
-      if (id === state.sessionId) followServer({ live: false, error: message });
-    },
-    output_resized: ({ session_id: id, message }) => {
-      if (id === state.sessionId) showWarnings([message]);
-    },
-  });
-}
-
 function showWarnings(texts) {
   ui.warnings.replaceChildren(
     ...texts.map((text) => Object.assign(document.createElement("li"), { textContent: text })),
   );
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const action = event.submitter?.value === "signup" ? "signup" : "login";
-  const body = { email: ui.signIn.email.value, password: ui.signIn.password.value };
-  state.busy = true;
-  showError("");
-  render();
-  try {
-    await call("POST", `/auth/${action}`, body);
-    ui.signIn.password.value = "";
-    await loadAccount();
-    setStatus("Signed in: start the camera");
-  } catch (error) {
-    showError(error.message);
-  } finally {
-    state.busy = false;
-    render();
-  }
-}
-
-async function signOut() {
-  if (state.sessionId) disconnected("");
-  await call("POST", "/auth/logout").catch(() => {});
-  state.account = null;
-  followEvents();
-  setStatus("Signed out");
-  render();
 }
 
 function setStat(name, text) {
@@ -205,6 +103,12 @@ function showTrackingStats(t) {
   setStat("tracking_calibrated", t.calibrated ? "yes" : "not yet");
 }
 
+// Minutes left while live: to the second in the last hour, where it matters.
+function countdown(seconds) {
+  if (seconds >= 3600) return duration(seconds);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
 function showStats(s) {
   const live = (text) => (s.live ? text : "–");
   setStat("input_fps", `${s.input_fps} fps`);
@@ -213,10 +117,11 @@ function showStats(s) {
   setStat("frames_dropped", live(String(s.frames_dropped)));
   setStat("latency", live(`${Math.round(s.latency_ms?.p50)} / ${Math.round(s.latency_ms?.p95)} ms`));
   setStat("live_seconds", live(`${Math.floor(s.live_seconds)} s`));
-  setStat("minutes_left", live(`${Math.floor(s.minutes_left_s / 60)} min ${s.minutes_left_s % 60} s`));
-  if (s.live && s.minutes_left_s !== undefined && state.account) {
-    state.account.minutes.remaining_s = s.minutes_left_s; // counts down where it is seen first
-    render();
+  setStat("minutes_left", live(countdown(s.minutes_left_s)));
+  const current = account();
+  if (s.live && s.minutes_left_s !== undefined && current) {
+    // Counts down in the top bar as it is seen first.
+    setAccount({ ...current, minutes: { ...current.minutes, remaining_s: s.minutes_left_s } });
   }
   showTrackingStats(s.tracking);
   showWarnings(s.warnings);
@@ -233,7 +138,7 @@ function followServer(s) {
     setStatus("Stream ended");
     endedTarget();
     if (s.error) showError(`The stream stopped: ${s.error}`);
-    loadAccount(); // minutes left changed
+    refreshAccount(); // minutes left changed
   }
   render();
 }
@@ -256,8 +161,8 @@ async function refreshStats() {
   } catch (error) {
     if (error.code === "unknown_session") return disconnected("The studio ended this session.");
     if (error.code === "not_signed_in") {
-      state.account = null;
-      return disconnected("You were signed out: sign in again to go on.");
+      disconnected("You were signed out: sign in again to go on.");
+      return refreshAccount();
     }
     if (++state.failedPolls >= SERVER_GONE_AFTER) return disconnected(error.message);
     return;
@@ -364,7 +269,7 @@ async function stop() {
     state.live = false;
     setStatus(`Stopped after ${Math.round(result.streamed_seconds)} s`);
     endedTarget();
-    loadAccount(); // minutes left changed
+    refreshAccount(); // minutes left changed
   } catch (error) {
     showError(error.message);
   } finally {
@@ -403,14 +308,27 @@ async function calibrate() {
   }
 }
 
-ui.signIn.addEventListener("submit", signIn);
-ui.signOut.addEventListener("click", signOut);
-ui.connect.addEventListener("click", startCamera);
-ui.showTracking.addEventListener("change", toggleTracking);
-ui.calibrate.addEventListener("click", calibrate);
-ui.form.addEventListener("submit", goLive);
-ui.form.addEventListener("change", render);
-ui.stop.addEventListener("click", stop);
-window.addEventListener("pagehide", () => { if (state.sessionId) closeSession(state.sessionId); });
-render();
-loadAccount();
+// What must be seen at once arrives pushed, not at the next stats poll: the 5- and 1-minute
+// warnings, the end of a stream the studio stopped, an output a smaller plan restarted.
+function followEvents() {
+  const mine = (handle) => (data) => { if (data.session_id === state.sessionId) handle(data); };
+  onEvent("minutes_warning", mine(({ message }) => showWarnings([message])));
+  onEvent("stream_ended", mine(({ message }) => followServer({ live: false, error: message })));
+  onEvent("output_resized", mine(({ message }) => showWarnings([message])));
+}
+
+export function startStudio() {
+  ui.connect.addEventListener("click", startCamera);
+  ui.showTracking.addEventListener("change", toggleTracking);
+  ui.calibrate.addEventListener("click", calibrate);
+  ui.form.addEventListener("submit", goLive);
+  ui.form.addEventListener("change", render);
+  ui.stop.addEventListener("click", stop);
+  window.addEventListener("pagehide", () => { if (state.sessionId) closeSession(state.sessionId); });
+  onAccount((current) => {
+    if (!current && state.sessionId) disconnected("");
+    render();
+  });
+  followEvents();
+  render();
+}

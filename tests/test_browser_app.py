@@ -1,0 +1,200 @@
+"""The web app's pages in Debian Chromium: My Avatars and the account page, as a streamer
+uses them, with axe-core checking each view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.support.accessibility import serious_violations
+from tests.support.avatar_colours import ROBOT
+from tests.support.browser import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    StudioProcess,
+    chromium,
+    close_tab,
+    new_tab,
+    serve_studio,
+    sign_in,
+)
+from tests.support.control import change_plan
+from tests.support.media import moving_person_frames, write_y4m
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# Every text a progress line showed, kept as the page changes: progress on loopback is too
+# quick to catch by looking at the page at one moment.
+RECORD_PROGRESS_JS = """() => {
+  window.progressSeen = [];
+  const content = document.getElementById("content");
+  new MutationObserver(() => {
+    for (const el of content.querySelectorAll("#upload-note, .status-line")) {
+      if (el.textContent) window.progressSeen.push(el.textContent.trim());
+    }
+  }).observe(content, { subtree: true, childList: true, characterData: true });
+}"""
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioProcess]:
+    root = tmp_path_factory.mktemp("app-studio")
+    yield from serve_studio(root, {"VIDA_RESOLUTION": "640x360", "VIDA_SCENE": "camera"})
+
+
+@pytest.fixture(scope="module")
+def fake_webcam(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("webcam") / "person.y4m"
+    return write_y4m(path, moving_person_frames(640, 360, 30), fps=30)
+
+
+def sign_up(page: Page, studio: StudioProcess, email: str) -> None:
+    page.goto(studio.url)
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#who")).to_have_text(email)
+
+
+def open_view(page: Page, name: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", level=2, name=name)).to_be_focused()
+
+
+def test_upload_an_avatar_and_set_it_active_in_every_tab(
+    studio: StudioProcess, fake_webcam: Path
+) -> None:
+    with chromium(fake_webcam) as browser:
+        page = new_tab(browser)
+        sign_up(page, studio, "uploader@example.com")
+        change_plan(studio.database, "uploader@example.com", "reply_guy")  # as a payment would
+        open_view(page, "My Avatars")
+        expect(page.locator("#avatar-slots")).to_contain_text("0 of 3 avatars · Reply Guy plan")
+        expect(page.get_by_text("No avatars yet.")).to_be_visible()
+        assert serious_violations(page) == []
+
+        page.evaluate(RECORD_PROGRESS_JS)
+        page.get_by_label("Upload a GLB or VRM file").set_input_files(ROBOT)
+        page.get_by_label("Name (optional)").fill("Robot")
+        page.get_by_role("button", name="Upload", exact=True).click()
+        card = page.locator(".card", has_text="Robot")
+        expect(card.get_by_role("img", name="Robot, as it looks")).to_be_visible(timeout=30_000)
+        assert card.get_by_role("img").evaluate("img => img.naturalWidth") == 256
+        expect(card.locator(".status-line")).to_have_text("Ready")
+        seen = page.evaluate("window.progressSeen")
+        assert any(text.startswith("Uploading RobotExpressive.glb") for text in seen), seen
+        assert any(text.startswith("Processing") for text in seen), seen  # pushed, then shown
+
+        second = new_tab(page.context)  # another tab of the same browser: signed in already
+        second.goto(studio.url + "#/avatars")
+        second_card = second.locator(".card", has_text="Robot")
+        expect(second_card.get_by_role("button", name="Set active: Robot")).to_be_enabled()
+
+        card.get_by_role("button", name="Set active: Robot").click()
+        expect(card.get_by_role("button", name="Active: Robot")).to_be_disabled()
+        expect(page.locator("#active-body")).to_contain_text("Robot")
+        # The other tab hears it at once, without a reload.
+        expect(second_card.locator(".badge")).to_have_text("Active")
+        expect(second_card.get_by_role("button", name="Active: Robot")).to_be_disabled()
+        assert serious_violations(page) == []
+
+        card.get_by_role("button", name="Delete Robot").click()
+        dialog = page.get_by_role("dialog", name="Delete this avatar?")
+        expect(dialog).to_contain_text("streams go back to VIDA's default avatar")
+        dialog.get_by_role("button", name="Delete").click()
+        expect(page.get_by_text("No avatars yet.")).to_be_visible()
+        expect(second.get_by_text("No avatars yet.")).to_be_visible()  # the other tab follows
+        assert page.console_errors == [] and second.console_errors == []  # type: ignore[attr-defined]
+        close_tab(second)
+        close_tab(page)
+
+
+def test_a_free_streamer_fills_the_one_avatar_slot(
+    studio: StudioProcess, fake_webcam: Path
+) -> None:
+    with chromium(fake_webcam) as browser:
+        page = new_tab(browser, PHONE)  # and at phone width
+        sign_up(page, studio, "free@example.com")
+        page.goto(studio.url + "#/avatars")
+        expect(page.locator("#avatar-slots")).to_contain_text("0 of 1 avatar · Free plan")
+        expect(page.locator("#upload-note")).to_contain_text("The Free plan has no custom avatars")
+        expect(page.get_by_role("button", name="Upload", exact=True)).to_be_disabled()
+        page.get_by_role("button", name="Add VIDA").click()
+        card = page.locator(".card", has_text="VIDA")
+        expect(card.locator(".status-line")).to_have_text("Ready", timeout=30_000)
+        expect(page.locator("#avatar-slots")).to_contain_text(
+            "1 of 1 avatar · Free plan · all used: delete one to add another"
+        )
+        expect(page.get_by_role("button", name="Add VIDA")).to_be_disabled()
+        assert serious_violations(page) == []
+        assert page.console_errors == []  # type: ignore[attr-defined]
+        close_tab(page)
+
+
+def test_the_account_page_shows_the_plan_usage_and_api_keys(
+    studio: StudioProcess, fake_webcam: Path
+) -> None:
+    with chromium(fake_webcam) as browser:
+        page = new_tab(browser)
+        sign_up(page, studio, "subscriber@example.com")
+        open_view(page, "Account")
+        expect(page.locator("#plan-body")).to_contain_text("Free plan")
+        expect(page.locator("#keys-body")).to_contain_text("no API access")
+        expect(page.locator("#plans-table th.current")).to_contain_text("Free")
+        expect(page.locator("#usage-chart .bar")).to_have_count(28)
+        assert serious_violations(page) == []
+
+        change_plan(studio.database, "subscriber@example.com", "spartan")
+        page.reload()
+        expect(page.locator("#plan-body")).to_contain_text("Renews on")
+        page.get_by_role("button", name="Stop renewing").click()
+        expect(page.locator("#plan-body")).to_contain_text("then the Free plan")
+        page.get_by_role("button", name="Keep renewing").click()
+        expect(page.locator("#plan-body")).to_contain_text("Renews on")
+
+        page.get_by_label("Name a new key").fill("chat bot")
+        page.get_by_role("button", name="Make key").click()
+        key = page.locator("#new-key code")
+        expect(key).to_contain_text("vida_")
+        full_key = key.inner_text()
+        answer = page.request.get(
+            studio.url + "api/v1/me", headers={"Authorization": f"Bearer {full_key}"}
+        )
+        assert answer.ok and answer.json()["user"]["email"] == "subscriber@example.com"
+        expect(page.locator(".keys li")).to_contain_text("chat bot")
+        assert full_key not in page.locator(".keys").inner_text()  # shown once, above only
+        page.get_by_role("button", name="Delete key chat bot").click()
+        expect(page.locator("#keys-body")).to_contain_text("No keys yet.")
+        assert serious_violations(page) == []
+        assert page.console_errors == []  # type: ignore[attr-defined]
+        close_tab(page)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_sign_in_and_the_studio_pass_the_accessibility_check(
+    studio: StudioProcess, fake_webcam: Path, viewport: dict[str, int]
+) -> None:
+    with chromium(fake_webcam) as browser:
+        page = new_tab(browser, viewport)
+        page.goto(studio.url)
+        expect(page.get_by_role("heading", name="Sign in to stream")).to_be_visible()
+        assert serious_violations(page) == []
+        page.keyboard.press("Tab")  # the first stop is the skip link, shown when focused
+        skip = page.get_by_role("link", name="Skip to content")
+        expect(skip).to_be_focused()
+        expect(skip).to_be_in_viewport()
+        sign_in(page)
+        page.get_by_role("button", name="Start camera").click()
+        expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=20_000)
+        assert serious_violations(page) == []
+        page.goto(studio.url + "#/avatars")
+        skip.focus()
+        page.keyboard.press("Enter")  # lands in the page, and stays on the same view
+        expect(page.locator("#content")).to_be_focused()
+        expect(page.get_by_role("heading", name="My Avatars")).to_be_visible()
+        assert page.console_errors == []  # type: ignore[attr-defined]
+        close_tab(page)
