@@ -3,7 +3,10 @@
 
 import { account } from "./session.js";
 
-const TITLES = { signin: "Sign in", studio: "Studio", avatars: "My Avatars", account: "Account" };
+const TITLES = {
+  signin: "Sign in", studio: "Studio", avatars: "My Avatars", backgrounds: "Backgrounds",
+  destinations: "Destinations", account: "Account", admin: "Admin",
+};
 const shownListeners = new Map(); // view name → functions run each time it is shown
 let current = null;
 
@@ -19,7 +22,9 @@ export function currentView() {
 // Show the view the address asks for (signed out: the sign-in form, whatever it asks).
 export function route() {
   const asked = location.hash.startsWith("#/") ? location.hash.slice(2) : current ?? "studio";
-  const known = document.querySelector(`[data-view="${CSS.escape(asked)}"]`) && asked !== "signin";
+  const section = document.querySelector(`[data-view="${CSS.escape(asked)}"]`);
+  const isAdmin = account()?.user.role === "admin";
+  const known = section && asked !== "signin" && (isAdmin || !section.hasAttribute("data-admin"));
   const signedIn = Boolean(account());
   const view = !signedIn ? "signin" : known ? asked : "studio";
   const moved = current !== null && current !== view;
@@ -32,6 +37,7 @@ export function route() {
     else link.removeAttribute("aria-current");
   }
   document.getElementById("nav").hidden = !signedIn;
+  for (const adminOnly of document.querySelectorAll("#nav [data-admin]")) adminOnly.hidden = !isAdmin;
   document.title = `${TITLES[view]} · VIDA Studio`;
   if (moved) {
     // Keyboard and screen-reader users land on the new view, not on the link they left.

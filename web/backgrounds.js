@@ -1,0 +1,7 @@
+// The Backgrounds view (to be built).
+
+import { onShow } from "./router.js";
+
+export function startBackgrounds() {
+  onShow("backgrounds", () => {});
+}
