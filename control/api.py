@@ -5,13 +5,13 @@ No ``from __future__ import annotations`` here: FastAPI reads the dependency ann
 the routes defined inside ``control_router``, and those must be real objects, not strings.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from control import api_keys, usage
 from control.accounts import Account, NotAuthenticated, authenticate, create_user, sign_in, sign_out
@@ -26,6 +26,7 @@ from control.api_resources import (
 )
 from control.db import Database
 from control.destinations import KeyBox
+from control.looks import Look, change_look, look_of
 from control.minutes import balance
 from control.moderation import own_standing
 from control.plans import catalogue
@@ -36,6 +37,18 @@ class KeyName(BaseModel):
     """``POST /me/api-keys``: what the key is for."""
 
     name: str = Field(max_length=64)
+
+
+class LookChange(BaseModel):
+    """``PATCH /me/look``: the parts given change (null background or framing: the studio's
+    default)."""
+
+    background_id: int | None = None
+    framing: Literal["head", "upper_body", "full_body"] | None = None
+    mirror: StrictBool = False
+
+
+LookChanged = Callable[[int, Look], Awaitable[None]]
 
 
 class Renewal(BaseModel):
@@ -58,11 +71,13 @@ def control_router(
     avatars_dir: Path,
     avatar_switched: AvatarSwitched | None = None,
     avatar_uploaded: AvatarUploaded | None = None,
+    look_changed: LookChanged | None = None,
 ) -> APIRouter:
     """Routes for accounts, plans and minutes over ``db``; ``clock`` gives naive UTC now.
 
     ``avatar_switched(user_id, active)`` is told when a user picks another active avatar,
-    ``avatar_uploaded(avatar_id)`` when a file arrives to be processed.
+    ``avatar_uploaded(avatar_id)`` when a file arrives to be processed, ``look_changed(user_id,
+    look)`` when a user changes how their streams look.
 
     The app must set ``app.state.account_gate`` (an ``AccountGate`` over the same ``db``).
     """
@@ -121,6 +136,20 @@ def control_router(
                 "days": usage.minutes_per_day(session, account.id, now, days),
                 "addons": usage.addons_of(session, account.id, now),
             }
+
+    @router.get("/me/look")
+    async def my_look(account: SignedIn) -> dict[str, Any]:
+        """How your streams look: background, framing, mirror (null: the studio's default)."""
+        return look_of(db, account.id, clock()).to_dict()
+
+    @router.patch("/me/look")
+    async def change_my_look(body: LookChange, account: SignedIn) -> dict[str, Any]:
+        """Change how your streams look, running ones too (from their next frame)."""
+        changes = {name: getattr(body, name) for name in body.model_fields_set}
+        look = change_look(db, account.id, changes, clock())
+        if look_changed is not None:
+            await look_changed(account.id, look)
+        return look.to_dict()
 
     @router.get("/me/subscription")
     async def my_subscription(account: SignedIn) -> dict[str, Any]:

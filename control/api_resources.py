@@ -184,6 +184,11 @@ def backgrounds_router(
             db, account.id, name, request.stream(), folder, clock()
         )
 
+    @router.get("/backgrounds/{background_id}/picture", response_class=FileResponse)
+    async def background_picture(background_id: int, account: SignedIn) -> FileResponse:
+        """The picture of an image background (the catalogue's or your own)."""
+        return FileResponse(backgrounds.picture_file(db, account.id, background_id))
+
     @router.delete("/backgrounds/{background_id}", status_code=204)
     async def remove_background(background_id: int, account: SignedIn) -> None:
         """Delete one of your own backgrounds."""

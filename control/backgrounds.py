@@ -3,6 +3,7 @@ images, colours and chroma green."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import secrets
@@ -19,6 +20,8 @@ from control.models import Background, BackgroundCategory
 from control.plans import PlanLacksFeature
 from control.subscriptions import current_plan
 from control.uploads import receive
+from rigging.background import BackgroundError as PictureError
+from rigging.background import load_background_image
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CHROMA_GREEN = "#00b140"
@@ -108,6 +111,13 @@ async def store_image(
         raise BackgroundError("the upload is empty: choose a PNG or JPEG image")
     final = path.rename(path.with_suffix(f".{_image_kind(head)}"))
     try:
+        # Decoded as streams decode it, so a damaged or huge picture is refused now, with
+        # the reason, rather than when a stream starts.
+        await asyncio.to_thread(load_background_image, final)
+    except PictureError as error:
+        final.unlink(missing_ok=True)
+        raise BackgroundError(str(error)) from None
+    try:
         with db.write() as session:
             row = Background(
                 user_id=user_id,
@@ -130,6 +140,15 @@ def _image_kind(start: bytes) -> str:
     if kind is None:
         raise BackgroundError("upload a PNG or JPEG image")
     return kind
+
+
+def picture_file(db: Database, user_id: int, background_id: int) -> Path:
+    """The image of a catalogue background or of one of the user's own."""
+    with db.read() as session:
+        row = session.get(Background, background_id)
+        if row is None or row.user_id not in (None, user_id) or row.kind != "image":
+            raise UnknownBackground(f"no picture background {background_id}")
+        return Path(row.value)
 
 
 def delete_background(db: Database, user_id: int, background_id: int) -> None:

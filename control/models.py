@@ -288,6 +288,22 @@ class Background(Base):
     created_at: Mapped[datetime] = mapped_column(Time)
 
 
+class StudioLook(Base):
+    """How a user's streams look: the background, the framing and mirror mode they chose
+    (each None/False: the studio's defaults)."""
+
+    __tablename__ = "studio_looks"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    background_id: Mapped[int | None] = mapped_column(
+        ForeignKey("backgrounds.id", ondelete="SET NULL"), nullable=True
+    )
+    framing: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    mirror: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class ComputeUsage(Base):
     """What one stream cost its worker, recorded when it ends."""
 

@@ -41,6 +41,7 @@ from control.destinations import (
     UnknownDestination,
     unlock,
 )
+from control.looks import Look, look_of
 from control.migrate import upgrade
 from control.moderation import ModerationError, NotAdmin, UnknownStream, UnknownUser
 from control.operations import DatabaseLogHandler
@@ -215,8 +216,18 @@ def create_app(settings: Settings) -> FastAPI:
             user_id, {"type": "active_avatar", "avatar_id": active.avatar_id if active else None}
         )
 
+    async def look_changed(user_id: int, look: Look) -> None:
+        background = await asyncio.to_thread(
+            parse_background, look.background or settings.background
+        )
+        for session in registry.of_user(user_id):
+            session.pipeline.change_look(background, look.framing or settings.framing, look.mirror)
+        events.publish(user_id, {"type": "look", **look.to_dict()})
+
     app.include_router(
-        control_router(database, utcnow, box, avatars_dir, avatar_switched, avatar_jobs.submit),
+        control_router(
+            database, utcnow, box, avatars_dir, avatar_switched, avatar_jobs.submit, look_changed
+        ),
         prefix=API,
     )
 
@@ -258,7 +269,8 @@ def create_app(settings: Settings) -> FastAPI:
         with database.read() as db:
             plan = current_plan(db, account.id, utcnow())
         avatar = active_avatar_file(database, account.id)
-        session = registry.create(Owner(account, plan), avatar)
+        look = await asyncio.to_thread(look_of, database, account.id, utcnow())
+        session = registry.create(Owner(account, plan), avatar, look)
         try:
             answer = await session.accept_offer(offer.sdp, offer.type)
         except BaseException:

@@ -261,6 +261,14 @@ class StreamPipeline:
         if self.scene is not None:
             self.scene.change(watermark=watermark, retarget=retarget)
 
+    def change_look(self, background: Background, framing: str, mirror: bool) -> None:
+        """The user's look changed: what this stream can show of it, from the next frame
+        (an avatar takes all three; the cutout the background; the camera nothing)."""
+        if self.scene is not None:
+            self.scene.change(background=background, framing=framing, mirror=mirror)
+        elif self.cutout is not None:
+            self.cutout.change_background(background)
+
     def change_scene(self, **changes: object) -> None:
         """Change the background, framing or mirror from the next frame on."""
         if self.cutout is not None and set(changes) == {"background"}:

@@ -19,6 +19,7 @@ from control.accounts import Account
 from control.avatars import ActiveFile
 from control.clock import utcnow
 from control.db import Database
+from control.looks import DEFAULT_LOOK, Look
 from control.operations import StreamCost, record_cost
 from control.plans import Plan, plan
 from control.streams import authorize_start, clamp_resolution, end_stream
@@ -84,10 +85,12 @@ def pipeline_settings(
     audio_lag_s: float = 0.0,
     plan: Plan | None = None,
     avatar: ActiveFile | None = None,
+    look: Look = DEFAULT_LOOK,
 ) -> PipelineSettings:
     """The per-stream settings: the studio's configuration, within ``plan``'s limits.
 
-    ``avatar``: the user's active avatar (None: the studio's default avatar).
+    ``avatar``: the user's active avatar (None: the studio's default avatar); ``look``: the
+    background, framing and mirror mode they chose (unset parts: the studio's).
     """
     width, height = settings.width, settings.height
     if plan is not None:
@@ -104,8 +107,10 @@ def pipeline_settings(
         audio_lag_s=audio_lag_s,
         rtmp_retry_delays_s=settings.rtmp_retry_delays_s,
         tracking=tracking,
-        scene=scene_settings(settings, plan, avatar, tracking),
-        cutout=parse_background(settings.background) if settings.scene == "cutout" else None,
+        scene=scene_settings(settings, plan, avatar, tracking, look),
+        cutout=parse_background(look.background or settings.background)
+        if settings.scene == "cutout"
+        else None,
         watermark=plan is None or not plan.white_label,
     )
 
@@ -115,6 +120,7 @@ def scene_settings(
     plan: Plan | None,
     avatar: ActiveFile | None,
     tracking: TrackingSettings | None,
+    look: Look = DEFAULT_LOOK,
 ) -> SceneSettings | None:
     """The avatar the output shows (None: ``VIDA_SCENE`` is ``camera`` or ``cutout``)."""
     if settings.scene != "avatar":
@@ -123,8 +129,9 @@ def scene_settings(
         avatar=avatar.path if avatar else settings.default_avatar,
         avatar_name=avatar.name if avatar else "",
         fallback_avatar=settings.default_avatar,
-        background=parse_background(settings.background),
-        framing=settings.framing,  # type: ignore[arg-type]
+        background=parse_background(look.background or settings.background),
+        framing=(look.framing or settings.framing),  # type: ignore[arg-type]
+        mirror=look.mirror,
         watermark=plan is None or not plan.white_label,
         retarget=retarget_settings(tracking),
     )
@@ -204,6 +211,7 @@ class StudioSession:
         db: Database,
         avatar: ActiveFile | None = None,
         events: EventHub | None = None,
+        look: Look = DEFAULT_LOOK,
     ) -> None:
         self.id = secrets.token_urlsafe(12)
         self.settings = settings
@@ -217,7 +225,7 @@ class StudioSession:
         self._tracked_at_start = 0.0
         self._meter_task: asyncio.Task[None] | None = None
         self.pipeline = StreamPipeline(
-            pipeline_settings(settings, WEBRTC_AUDIO_LAG_S, owner.plan, avatar)
+            pipeline_settings(settings, WEBRTC_AUDIO_LAG_S, owner.plan, avatar, look)
         )
         self.pc = RTCPeerConnection(ice_configuration(settings.ice_servers))
         self.closed = asyncio.Event()
@@ -453,17 +461,20 @@ class SessionRegistry:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def create(self, owner: Owner, avatar: ActiveFile | None = None) -> StudioSession:
+    def create(
+        self, owner: Owner, avatar: ActiveFile | None = None, look: Look = DEFAULT_LOOK
+    ) -> StudioSession:
         """A new session (not yet connected); refused when the studio is at capacity.
 
-        ``avatar``: the user's active avatar (None: the studio's default avatar).
+        ``avatar``: the user's active avatar (None: the studio's default avatar); ``look``:
+        how they chose their streams to look.
         """
         self._forget_closed()
         if len(self._sessions) >= self.settings.max_sessions:
             raise StudioFull(
                 f"the studio is full ({self.settings.max_sessions} sessions); try again later"
             )
-        session = StudioSession(self.settings, owner, self.db, avatar, self.events)
+        session = StudioSession(self.settings, owner, self.db, avatar, self.events, look)
         self._sessions[session.id] = session
         return session
 

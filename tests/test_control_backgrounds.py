@@ -59,13 +59,19 @@ async def test_own_colours_chroma_and_images_are_checked_and_private(settings: S
         assert photo.status_code == 201 and photo.json()["kind"] == "image"
         text = await api.post("/backgrounds/image", content=b"GIF89a not allowed")
         assert text.status_code == 422 and "PNG or JPEG" in text.text
-        assert len(list((settings.data_dir / "backgrounds").iterdir())) == 1
+        cut = await api.post("/backgrounds/image", content=ASTRONAUT.read_bytes()[:5000])
+        assert cut.status_code == 422 and "picture" in cut.json()["error"]["message"]
+        assert len(list((settings.data_dir / "backgrounds").iterdir())) == 1  # refused: gone
+        picture = await api.get(f"/backgrounds/{photo.json()['id']}/picture")
+        assert picture.status_code == 200 and picture.content == ASTRONAUT.read_bytes()
 
         await sign_up(stranger, "stranger@example.com")
         seen = (await stranger.get("/backgrounds")).json()["items"]
         assert [b for b in seen if b["category"] != "VIDA"] == []  # nothing of the other user
         stolen = await stranger.delete(f"/backgrounds/{photo.json()['id']}")
         assert stolen.status_code == 404
+        peeked = await stranger.get(f"/backgrounds/{photo.json()['id']}/picture")
+        assert peeked.status_code == 404
         assert (await api.delete(f"/backgrounds/{photo.json()['id']}")).status_code == 204
         assert not list((settings.data_dir / "backgrounds").iterdir())
         mine = (await api.get("/backgrounds")).json()["items"]

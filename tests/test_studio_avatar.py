@@ -13,8 +13,9 @@ from config import Settings
 from control.accounts import find_user
 from control.clock import utcnow
 from control.db import Database
+from control.models import Background
 from control.subscriptions import set_plan
-from rigging.background import CHROMA_GREEN
+from rigging.background import CHROMA_GREEN, ChromaKey
 from tests.support.avatar_colours import (
     ROBOT,
     decoded_frames,
@@ -24,7 +25,14 @@ from tests.support.avatar_colours import (
 )
 from tests.support.media import PictureTrack, moving_person_frames
 from tests.support.nginx import NginxRtmp
-from tests.support.studio import STREAMER, connect_page, running_studio, wait_until
+from tests.support.studio import (
+    STREAMER,
+    connect_page,
+    listening,
+    running_studio,
+    sign_up,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -175,3 +183,58 @@ async def test_the_watermark_follows_the_plan_while_live(avatar_settings: Settin
     first = next(t for t, rgb in frames if watermarked(rgb))
     assert 1.5 < first < 4.5  # after the plan changed, at the next minute tick
     assert all(watermarked(rgb) for t, rgb in frames if t > first)
+
+
+async def test_the_look_follows_the_user_into_running_and_new_streams(
+    avatar_settings: Settings,
+) -> None:
+    async with running_studio(avatar_settings) as studio, studio.client(studio.token) as tab:
+        api = studio.api
+        chroma = (await api.post("/backgrounds", json={"kind": "chroma"})).json()["id"]
+        first = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
+        async with listening(tab) as events:
+            look = {"background_id": chroma, "framing": "head", "mirror": True}
+            changed = await api.patch("/me/look", json=look)
+            assert changed.status_code == 200 and changed.json() == look
+            await wait_until(lambda: any(e["type"] == "look" for e in events), timeout=10)
+        running = studio.registry.find(first.session_id).pipeline.scene.settings
+        assert (type(running.background), running.framing, running.mirror) == (
+            ChromaKey, "head", True,
+        )  # fmt: skip
+        second = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
+        fresh = studio.registry.find(second.session_id).pipeline.scene.settings
+        assert (type(fresh.background), fresh.framing, fresh.mirror) == (ChromaKey, "head", True)
+        back = await api.patch("/me/look", json={"background_id": None, "framing": None})
+        assert back.json() == {"background_id": None, "framing": None, "mirror": True}
+        assert running.framing == "head"  # the old settings object; the scene has a new one
+        now = studio.registry.find(first.session_id).pipeline.scene.settings
+        assert now.framing == avatar_settings.framing and not isinstance(now.background, ChromaKey)
+        await first.close()
+        await second.close()
+    assert next(e for e in events if e["type"] == "look")["framing"] == "head"
+
+
+async def test_a_background_the_plan_does_not_unlock_cannot_be_chosen(
+    avatar_settings: Settings,
+) -> None:
+    async with running_studio(avatar_settings) as studio, studio.client() as free:
+        db = Database(avatar_settings.database)
+        with db.write() as session:
+            locked = Background(
+                name="Nebula", kind="color", value="#221144", required_plan="spartan",
+                created_at=utcnow(),
+            )  # fmt: skip
+            session.add(locked)
+            session.flush()
+            locked_id = locked.id
+        db.close()
+        await sign_up(free, "free@example.com")
+        refused = await free.patch("/me/look", json={"background_id": locked_id})
+        assert refused.status_code == 403 and "spartan" in refused.json()["error"]["message"]
+        unknown = await free.patch("/me/look", json={"background_id": 999_999})
+        assert unknown.status_code == 404
+        wrong = await free.patch("/me/look", json={"framing": "feet"})
+        assert wrong.status_code == 422 and "framing" in wrong.text
+        assert (await free.get("/me/look")).json() == {
+            "background_id": None, "framing": None, "mirror": False,
+        }  # fmt: skip

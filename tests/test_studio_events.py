@@ -4,13 +4,10 @@ they are due, the end of a stream, an upload's progress, a new active avatar in 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from config import Settings
@@ -23,7 +20,7 @@ from tests.support.avatar_colours import ROBOT
 from tests.support.control import add_stream, change_plan
 from tests.support.media import PictureTrack, ffprobe, moving_person_frames
 from tests.support.nginx import NginxRtmp
-from tests.support.studio import connect_page, running_studio, sign_up, wait_until
+from tests.support.studio import connect_page, listening, running_studio, sign_up, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -38,30 +35,6 @@ def spend_down_to(settings: Settings, email: str, seconds_left: int, stream_id: 
     debit(db, stream_id, 0, remaining - seconds_left, utcnow())
     end_stream(db, stream_id, "stopped", utcnow())
     db.close()
-
-
-@contextlib.asynccontextmanager
-async def listening(api: httpx.AsyncClient) -> AsyncIterator[list[dict]]:
-    """The events pushed to one page, as they arrive."""
-    received: list[dict] = []
-    connected = asyncio.Event()
-
-    async def read() -> None:
-        async with api.stream("GET", "/events", timeout=None) as response:
-            assert response.headers["content-type"].startswith("text/event-stream")
-            async for line in response.aiter_lines():
-                connected.set()
-                if line.startswith("data: "):
-                    received.append(json.loads(line.removeprefix("data: ")))
-
-    reader = asyncio.create_task(read())
-    await asyncio.wait_for(connected.wait(), 10)
-    try:
-        yield received
-    finally:
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
 
 
 async def test_the_page_hears_the_last_minute_and_the_end_without_asking(

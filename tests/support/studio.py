@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import threading
@@ -201,3 +202,27 @@ def only_loopback() -> bool:
     """True inside the tests' private network namespace (scripts/test.sh), where no packet
     can leave the machine and a DNS lookup fails at once."""
     return [name for _, name in socket.if_nameindex()] == ["lo"]
+
+
+@contextlib.asynccontextmanager
+async def listening(api: httpx.AsyncClient) -> AsyncIterator[list[dict]]:
+    """The events pushed to one page, as they arrive."""
+    received: list[dict] = []
+    connected = asyncio.Event()
+
+    async def read() -> None:
+        async with api.stream("GET", "/events", timeout=None) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            async for line in response.aiter_lines():
+                connected.set()
+                if line.startswith("data: "):
+                    received.append(json.loads(line.removeprefix("data: ")))
+
+    reader = asyncio.create_task(read())
+    await asyncio.wait_for(connected.wait(), 10)
+    try:
+        yield received
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
