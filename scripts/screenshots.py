@@ -41,7 +41,7 @@ def prepare(page: Page, url: str) -> None:
     sign_in(page)
     page.goto(url + "#/avatars")
     page.get_by_label("Upload a GLB or VRM file").set_input_files(ROBOT)
-    page.get_by_label("Name (optional)").fill("Robot")
+    page.locator('[data-view="avatars"]').get_by_label("Name (optional)").fill("Robot")
     page.get_by_role("button", name="Upload", exact=True).click()
     page.get_by_role("button", name="Set active: Robot").click(timeout=60_000)
     expect(page.get_by_role("button", name="Active: Robot")).to_be_visible()

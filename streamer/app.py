@@ -65,11 +65,13 @@ from streamer.ice import limit_host_addresses
 from streamer.pipeline import AlreadyLive, CameraSilent, PipelineClosed
 from streamer.sdp import MAX_SDP_BYTES, InvalidOffer
 from streamer.session import (
+    OUTPUT_SIZES,
     WORKER,
     MediaNotConnected,
     Owner,
     SessionNotFound,
     SessionRegistry,
+    StreamChoices,
     StudioFull,
     parse_background,
 )
@@ -119,10 +121,11 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
 
 
 class Offer(BaseModel):
-    """The page's WebRTC offer."""
+    """The page's WebRTC offer, and the output size it asks for (None: the studio's)."""
 
     sdp: str = Field(max_length=MAX_SDP_BYTES)
     type: str
+    resolution: Literal["360p", "480p", "720p", "1080p"] | None = None
 
 
 class GoLive(BaseModel):
@@ -243,6 +246,9 @@ def create_app(settings: Settings) -> FastAPI:
             "height": settings.height,
             "fps": settings.fps,
             "ice_servers": list(settings.ice_servers),
+            "scene": settings.scene,
+            # The sizes a page may ask for: none larger than this studio streams.
+            "resolutions": [n for n, (_, h) in OUTPUT_SIZES.items() if h <= settings.height],
         }
 
     @app.get(f"{API}/events")
@@ -268,9 +274,12 @@ def create_app(settings: Settings) -> FastAPI:
         """
         with database.read() as db:
             plan = current_plan(db, account.id, utcnow())
-        avatar = active_avatar_file(database, account.id)
-        look = await asyncio.to_thread(look_of, database, account.id, utcnow())
-        session = registry.create(Owner(account, plan), avatar, look)
+        choices = StreamChoices(
+            avatar=active_avatar_file(database, account.id),
+            look=await asyncio.to_thread(look_of, database, account.id, utcnow()),
+            size=OUTPUT_SIZES[offer.resolution] if offer.resolution else None,
+        )
+        session = registry.create(Owner(account, plan), choices)
         try:
             answer = await session.accept_offer(offer.sdp, offer.type)
         except BaseException:

@@ -80,19 +80,33 @@ END_MESSAGES = {  # why the control plane ended a live stream, as the page says 
 }  # names this process in stream leases
 
 
+# What a page may ask for: the output sizes it can choose from (within the plan and the
+# studio's own VIDA_RESOLUTION, the most this machine was set up for).
+OUTPUT_SIZES = {"360p": (640, 360), "480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+@dataclass(frozen=True)
+class StreamChoices:
+    """What the user chose for a stream: their active avatar (None: the studio's default),
+    their look, and an output size (None: the studio's)."""
+
+    avatar: ActiveFile | None = None
+    look: Look = DEFAULT_LOOK
+    size: tuple[int, int] | None = None
+
+
 def pipeline_settings(
     settings: Settings,
     audio_lag_s: float = 0.0,
     plan: Plan | None = None,
-    avatar: ActiveFile | None = None,
-    look: Look = DEFAULT_LOOK,
+    choices: StreamChoices = StreamChoices(),
 ) -> PipelineSettings:
-    """The per-stream settings: the studio's configuration, within ``plan``'s limits.
-
-    ``avatar``: the user's active avatar (None: the studio's default avatar); ``look``: the
-    background, framing and mirror mode they chose (unset parts: the studio's).
-    """
+    """The per-stream settings: the studio's configuration with the user's ``choices``,
+    within ``plan``'s limits. A size is never larger than the studio's own."""
     width, height = settings.width, settings.height
+    if choices.size is not None and choices.size[1] < height:
+        width, height = choices.size
+    look = choices.look
     if plan is not None:
         (width, height), _ = clamp_resolution(width, height, plan)
     tracking = tracking_settings(settings, plan)
@@ -107,7 +121,7 @@ def pipeline_settings(
         audio_lag_s=audio_lag_s,
         rtmp_retry_delays_s=settings.rtmp_retry_delays_s,
         tracking=tracking,
-        scene=scene_settings(settings, plan, avatar, tracking, look),
+        scene=scene_settings(settings, plan, choices.avatar, tracking, look),
         cutout=parse_background(look.background or settings.background)
         if settings.scene == "cutout"
         else None,
@@ -209,9 +223,8 @@ class StudioSession:
         settings: Settings,
         owner: Owner,
         db: Database,
-        avatar: ActiveFile | None = None,
+        choices: StreamChoices = StreamChoices(),
         events: EventHub | None = None,
-        look: Look = DEFAULT_LOOK,
     ) -> None:
         self.id = secrets.token_urlsafe(12)
         self.settings = settings
@@ -225,7 +238,7 @@ class StudioSession:
         self._tracked_at_start = 0.0
         self._meter_task: asyncio.Task[None] | None = None
         self.pipeline = StreamPipeline(
-            pipeline_settings(settings, WEBRTC_AUDIO_LAG_S, owner.plan, avatar, look)
+            pipeline_settings(settings, WEBRTC_AUDIO_LAG_S, owner.plan, choices)
         )
         self.pc = RTCPeerConnection(ice_configuration(settings.ice_servers))
         self.closed = asyncio.Event()
@@ -461,20 +474,15 @@ class SessionRegistry:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def create(
-        self, owner: Owner, avatar: ActiveFile | None = None, look: Look = DEFAULT_LOOK
-    ) -> StudioSession:
-        """A new session (not yet connected); refused when the studio is at capacity.
-
-        ``avatar``: the user's active avatar (None: the studio's default avatar); ``look``:
-        how they chose their streams to look.
-        """
+    def create(self, owner: Owner, choices: StreamChoices = StreamChoices()) -> StudioSession:
+        """A new session (not yet connected) with the user's ``choices``; refused when the
+        studio is at capacity."""
         self._forget_closed()
         if len(self._sessions) >= self.settings.max_sessions:
             raise StudioFull(
                 f"the studio is full ({self.settings.max_sessions} sessions); try again later"
             )
-        session = StudioSession(self.settings, owner, self.db, avatar, self.events, look)
+        session = StudioSession(self.settings, owner, self.db, choices, self.events)
         self._sessions[session.id] = session
         return session
 

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from control.accounts import create_user
+from control.clock import utcnow
+from control.db import Database
 from tests.support.accessibility import serious_violations
-from tests.support.avatar_colours import ROBOT
+from tests.support.avatar_colours import ROBOT, decoded_frames, shows_background
 from tests.support.browser import (
     DESKTOP,
     PASSWORD,
@@ -23,9 +26,11 @@ from tests.support.browser import (
     sign_in,
 )
 from tests.support.control import change_plan
-from tests.support.media import moving_person_frames, write_y4m
+from tests.support.media import ffprobe, moving_person_frames, write_y4m
+from tests.support.nginx import NginxRtmp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+MAGENTA = (0xC0, 0x30, 0x50)
 
 # Every text a progress line showed, kept as the page changes: progress on loopback is too
 # quick to catch by looking at the page at one moment.
@@ -79,7 +84,7 @@ def test_upload_an_avatar_and_set_it_active_in_every_tab(
 
         page.evaluate(RECORD_PROGRESS_JS)
         page.get_by_label("Upload a GLB or VRM file").set_input_files(ROBOT)
-        page.get_by_label("Name (optional)").fill("Robot")
+        page.locator('[data-view="avatars"]').get_by_label("Name (optional)").fill("Robot")
         page.get_by_role("button", name="Upload", exact=True).click()
         card = page.locator(".card", has_text="Robot")
         expect(card.get_by_role("img", name="Robot, as it looks")).to_be_visible(timeout=30_000)
@@ -198,3 +203,57 @@ def test_sign_in_and_the_studio_pass_the_accessibility_check(
         expect(page.get_by_role("heading", name="My Avatars")).to_be_visible()
         assert page.console_errors == []  # type: ignore[attr-defined]
         close_tab(page)
+
+
+@pytest.fixture(scope="module")
+def avatar_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioProcess]:
+    root = tmp_path_factory.mktemp("app-avatar-studio")
+    yield from serve_studio(root, {"VIDA_RESOLUTION": "1920x1080", "VIDA_SCENE": "avatar"})
+
+
+def test_the_studio_goes_live_with_the_chosen_size_look_and_saved_destination(
+    avatar_studio: StudioProcess, fake_webcam: Path, nginx: NginxRtmp
+) -> None:
+    db = Database(avatar_studio.database)
+    create_user(db, "regular@example.com", PASSWORD, utcnow(), plan="reply_guy")  # up to 720p
+    db.close()
+    with chromium(fake_webcam) as browser:
+        page = new_tab(browser)
+        page.goto(avatar_studio.url)
+        sign_in(page, "regular@example.com")
+        api = page.request
+        saved = api.post(avatar_studio.url + "api/v1/destinations", data={
+            "name": "Test server", "platform": "custom", "server_url": nginx.url(),
+            "stream_key": "chosen",
+        })  # fmt: skip
+        assert saved.ok, saved.text()
+        magenta = {"kind": "color", "value": "#c03050", "name": "Magenta"}
+        assert api.post(avatar_studio.url + "api/v1/backgrounds", data=magenta).ok
+        page.reload()  # the studio view reads the user's choices when shown
+
+        expect(page.get_by_label("Saved", exact=True)).to_be_checked()
+        expect(page.get_by_label("Saved destination")).to_have_value(str(saved.json()["id"]))
+        sizes = page.get_by_label("Output size")
+        expect(sizes.locator("option:disabled")).to_have_text(["1080p — Spartan and above"])
+        expect(page.locator("#plan-features")).to_contain_text("Hands: off — from Spartan")
+        sizes.select_option("360p")
+        page.get_by_label("Background", exact=True).select_option(label="Magenta (yours)")
+        expect(page.locator("#look-note")).to_contain_text("Saved")
+        page.get_by_label("Framing").select_option("head")
+        expect(page.get_by_label("Framing")).to_have_value("head")
+        assert serious_violations(page) == []
+
+        page.get_by_role("button", name="Start camera").click()
+        expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=30_000)
+        expect(sizes).to_be_disabled()  # fixed for this session
+        page.get_by_role("button", name="Go live").click()
+        expect(page.locator("#status")).to_have_text("Live", timeout=15_000)
+        expect(page.locator('[data-stat="output_fps"]')).not_to_have_text("–")
+        page.get_by_role("button", name="Stop").click()
+        expect(page.locator("#status")).to_contain_text("Stopped after")
+        assert page.console_errors == []  # type: ignore[attr-defined]
+        close_tab(page)
+    probe = ffprobe(nginx.recording("chosen"))
+    assert (probe.width, probe.height) == (640, 360)
+    frames = decoded_frames(nginx.recording("chosen"))
+    assert frames and all(shows_background(rgb, MAGENTA) for _, rgb in frames[-5:])

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from tests.support.avatar_colours import (
@@ -77,9 +77,14 @@ def open_studio(page: Page, studio: StudioProcess) -> None:
 
 def go_live(page: Page, server_url: str, key: str) -> None:
     """Fill the RTMP fields and press Go live."""
-    page.get_by_label("Server URL").fill(server_url)
-    page.get_by_label("Stream key").fill(key)
+    in_studio(page).get_by_label("Server URL").fill(server_url)
+    in_studio(page).get_by_label("Stream key").fill(key)
     page.get_by_role("button", name="Go live").click()
+
+
+def in_studio(page: Page) -> Locator:
+    """The studio view: other views have fields of the same names (Destinations)."""
+    return page.locator('[data-view="studio"]')
 
 
 def stat(page: Page, name: str) -> str:
@@ -95,8 +100,8 @@ def test_page_goes_live_into_nginx_and_shows_the_output(
     expect(page.get_by_role("button", name="Go live")).to_be_enabled()
     expect(page.locator('[data-stat="frames_decoded"]')).not_to_have_text(re.compile(r"^(–|0)$"))
 
-    page.get_by_label("Server URL").fill(nginx.url())
-    page.get_by_label("Stream key").fill(STREAM_KEY)
+    in_studio(page).get_by_label("Server URL").fill(nginx.url())
+    in_studio(page).get_by_label("Stream key").fill(STREAM_KEY)
     started = time.monotonic()
     page.get_by_role("button", name="Go live").click()
     expect(page.locator("#status")).to_have_text("Live", timeout=15_000)
@@ -126,7 +131,7 @@ def test_page_goes_live_into_nginx_and_shows_the_output(
 
 def test_page_shows_why_a_destination_fails(page: Page, studio_process: StudioProcess) -> None:
     open_studio(page, studio_process)
-    page.get_by_label("Server URL").fill("https://example.com/live")
+    in_studio(page).get_by_label("Server URL").fill("https://example.com/live")
     page.get_by_role("button", name="Go live").click()
     expect(page.get_by_role("alert")).to_contain_text("must start with rtmp:// or rtmps://")
     go_live(page, f"rtmp://127.0.0.1:{free_port()}/live", STREAM_KEY)
@@ -137,8 +142,8 @@ def test_page_shows_why_a_destination_fails(page: Page, studio_process: StudioPr
 
 def test_record_to_file_from_the_page(page: Page, studio_process: StudioProcess) -> None:
     open_studio(page, studio_process)
-    page.get_by_label("Record to file").check()
-    expect(page.get_by_label("Server URL")).to_be_hidden()
+    in_studio(page).get_by_label("Record to file").check()
+    expect(in_studio(page).get_by_label("Server URL")).to_be_hidden()
     page.get_by_role("button", name="Start recording").click()
     expect(page.locator("#status")).to_have_text("Recording", timeout=15_000)
     expect(page.locator('[data-stat="live_seconds"]')).to_have_text(
@@ -219,7 +224,7 @@ def test_tracking_view_and_calibration_from_the_page(
     expect(page.locator('[data-stat="tracking_calibrated"]')).to_have_text("not yet")
     before = page.evaluate(CYAN_PIXELS_JS)
 
-    page.get_by_label("Show tracking on the preview").check()
+    in_studio(page).get_by_label("Show tracking on the preview").check()
     expect(page.locator("#preview-caption")).to_contain_text("only you see this")
     # The face landmarks (cyan dots) appear in the returned preview video.
     page.wait_for_function(f"({CYAN_PIXELS_JS})() > {before + 50}", timeout=10_000)
@@ -230,7 +235,7 @@ def test_tracking_view_and_calibration_from_the_page(
     expect(page.locator('[data-stat="tracking_calibrated"]')).to_have_text("yes")
     page.screenshot(path=tmp_path / "studio-tracking.png")
 
-    page.get_by_label("Show tracking on the preview").uncheck()
+    in_studio(page).get_by_label("Show tracking on the preview").uncheck()
     page.wait_for_function(f"({CYAN_PIXELS_JS})() < {before + 20}", timeout=10_000)
     assert page.console_errors == []  # type: ignore[attr-defined]
 

@@ -203,3 +203,29 @@ async def test_going_live_after_a_downgrade_streams_at_the_new_plans_size(
         await page.close()
     probe = ffprobe(recording)
     assert (probe.width, probe.height) == (1280, 720) and probe.video_packets > 0
+
+
+async def test_the_page_chooses_a_size_within_the_plan_and_the_studio(settings: Settings) -> None:
+    settings = settings.replace(width=1920, height=1080)
+    async with running_studio(settings) as studio, studio.client() as free:
+        small = await connect_page(
+            studio.api, PictureTrack(moving_person_frames(640, 360, 30)), resolution="360p"
+        )
+        await sign_up(free, "free@example.com")
+        capped = await connect_page(
+            free, PictureTrack(moving_person_frames(640, 360, 30)), resolution="1080p"
+        )
+        sizes = [
+            (studio.registry.find(p.session_id).pipeline.settings.width,
+             studio.registry.find(p.session_id).pipeline.settings.height)
+            for p in (small, capped)
+        ]  # fmt: skip
+        config = (await free.get("/config")).json()
+        await small.close()
+        await capped.close()
+        bad = await studio.api.post(
+            "/sessions", json={"sdp": "v=0", "type": "offer", "resolution": "4k"}
+        )
+    assert sizes == [(640, 360), (1280, 720)]  # goat asked 360p; free asked 1080p, plan: 720p
+    assert config["resolutions"] == ["360p", "480p", "720p", "1080p"]
+    assert bad.status_code == 422 and "resolution" in bad.text

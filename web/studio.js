@@ -3,6 +3,9 @@
 import { call, closeSession } from "./api.js";
 import { $, duration } from "./dom.js";
 import { account, onAccount, onEvent, refreshAccount, setAccount } from "./session.js";
+import {
+  chosenDestination, chosenResolution, setConnected, showSaved, startStudioControls,
+} from "./studio-controls.js";
 import { connect, openCamera, previewFramesDecoded, stopTracks, waitConnected } from "./webrtc.js";
 
 const STATS_EVERY_MS = 1000;
@@ -51,8 +54,10 @@ function render() {
   ui.badge.textContent = recording() ? "REC" : "LIVE";
   document.body.classList.toggle("is-live", state.live);
   for (const hint of document.querySelectorAll("[data-when-off]")) hint.hidden = connected;
-  for (const input of ui.form.querySelectorAll("input")) input.disabled = state.live || state.busy;
-  ui.rtmpFields.hidden = recording();
+  for (const input of ui.form.querySelectorAll("input, select")) input.disabled = state.live || state.busy;
+  ui.rtmpFields.hidden = ui.form.kind.value !== "rtmp";
+  showSaved(ui.form.kind.value === "saved");
+  setConnected(connected);
   ui.showTracking.disabled = !connected || state.trackingOff || state.toggling;
   ui.previewCaption.textContent = ui.showTracking.checked && connected
     ? "Tracking view — only you see this; the stream is unchanged"
@@ -194,7 +199,12 @@ async function startCamera() {
   render();
   try {
     setStatus("Asking for camera and microphone…");
-    const config = await call("GET", "/config");
+    const resolution = chosenResolution();
+    const config = { ...(await call("GET", "/config")), resolution };
+    if (resolution) { // ask the camera for what goes out: no scaling up later
+      config.height = Number.parseInt(resolution, 10);
+      config.width = Math.round((config.height * 16) / 9);
+    }
     state.stream = await openCamera(config);
     ui.camera.srcObject = state.stream;
     setStatus("Connecting to the studio…");
@@ -239,9 +249,12 @@ async function goLive(event) {
   setStatus(record ? "Starting the recording…" : "Connecting to the RTMP server…");
   render();
   try {
-    const body = record
-      ? { kind: "record" }
-      : { kind: "rtmp", server_url: ui.serverUrl.value, stream_key: ui.streamKey.value };
+    const kind = ui.form.kind.value;
+    const body = {
+      record: { kind },
+      saved: { kind, destination_id: chosenDestination() },
+      rtmp: { kind, server_url: ui.serverUrl.value, stream_key: ui.streamKey.value },
+    }[kind];
     const live = await call("POST", `/sessions/${sessionId}/live`, body);
     if (sessionId !== state.sessionId) return; // the session ended while connecting
     state.live = true;
@@ -330,5 +343,6 @@ export function startStudio() {
     render();
   });
   followEvents();
+  startStudioControls();
   render();
 }

@@ -53,6 +53,7 @@ export async function connect(stream, config, onPreview) {
     const answer = await call("POST", "/sessions", {
       sdp: pc.localDescription.sdp,
       type: pc.localDescription.type,
+      resolution: config.resolution ?? null,
     });
     await pc.setRemoteDescription({ sdp: answer.sdp, type: answer.type });
     return { pc, sessionId: answer.session_id };

@@ -115,9 +115,13 @@ class PageClient:
 
 
 async def connect_page(
-    api: httpx.AsyncClient, video: MediaStreamTrack, audio: MediaStreamTrack | None = None
+    api: httpx.AsyncClient,
+    video: MediaStreamTrack,
+    audio: MediaStreamTrack | None = None,
+    resolution: str | None = None,
 ) -> PageClient:
-    """Offer camera (and mic) to the studio and apply its answer."""
+    """Offer camera (and mic) to the studio, asking for ``resolution`` when given, and apply
+    its answer."""
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTrack(video)
     if audio is not None:
@@ -139,9 +143,10 @@ async def connect_page(
             client._tasks.append(asyncio.ensure_future(count_preview(track)))
 
     await pc.setLocalDescription(await pc.createOffer())
-    response = await api.post(
-        "/sessions", json={"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}
-    )
+    offer = {"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}
+    if resolution is not None:
+        offer["resolution"] = resolution
+    response = await api.post("/sessions", json=offer)
     response.raise_for_status()
     answer = response.json()
     from aiortc import RTCSessionDescription
