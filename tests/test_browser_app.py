@@ -12,8 +12,9 @@ from playwright.sync_api import Page, expect
 from control.accounts import create_user
 from control.clock import utcnow
 from control.db import Database
+from control.models import Background, BackgroundCategory
 from tests.support.accessibility import serious_violations
-from tests.support.avatar_colours import ROBOT, decoded_frames, shows_background
+from tests.support.avatar_colours import ROBOT, decoded_frames, robot_orange, shows_background
 from tests.support.browser import (
     DESKTOP,
     PASSWORD,
@@ -26,7 +27,7 @@ from tests.support.browser import (
     sign_in,
 )
 from tests.support.control import change_plan
-from tests.support.media import ffprobe, moving_person_frames, write_y4m
+from tests.support.media import ASTRONAUT, ffprobe, moving_person_frames, write_y4m
 from tests.support.nginx import NginxRtmp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -70,9 +71,13 @@ def open_view(page: Page, name: str) -> None:
     expect(page.get_by_role("heading", level=2, name=name)).to_be_focused()
 
 
-def test_upload_an_avatar_and_set_it_active_in_every_tab(
-    studio: StudioProcess, fake_webcam: Path
+def test_a_streamer_signs_up_uploads_an_avatar_and_goes_live_with_it(
+    avatar_studio: StudioProcess, fake_webcam: Path, nginx: NginxRtmp
 ) -> None:
+    """The issue's main journey: sign up → upload (progress, then the thumbnail) → set active
+    (the badge moves, a second tab follows) → add a destination → go live into nginx-rtmp →
+    minutes count down → stop; then delete the avatar."""
+    studio = avatar_studio
     with chromium(fake_webcam) as browser:
         page = new_tab(browser)
         sign_up(page, studio, "uploader@example.com")
@@ -107,6 +112,32 @@ def test_upload_an_avatar_and_set_it_active_in_every_tab(
         expect(second_card.get_by_role("button", name="Active: Robot")).to_be_disabled()
         assert serious_violations(page) == []
 
+        open_view(page, "Destinations")
+        form = page.locator('[data-view="destinations"] form').first
+        form.get_by_label("Custom RTMP server").check()
+        form.get_by_label("Server URL").fill(nginx.url())
+        form.get_by_label("Stream key", exact=True).fill("journey")
+        form.get_by_label("Name (optional)").fill("Test server")
+        form.get_by_role("button", name="Save destination").click()
+        expect(page.locator('[data-view="destinations"]')).to_contain_text("••••rney")
+
+        open_view(page, "Studio")
+        studio_view = page.locator('[data-view="studio"]')
+        expect(studio_view.get_by_label("Saved destination")).to_contain_text("Test server")
+        expect(studio_view.locator("#look-avatar")).to_have_text("Robot")
+        studio_view.get_by_label("Output size").select_option("360p")
+        studio_view.get_by_role("button", name="Start camera").click()
+        expect(page.locator("#status")).to_have_text("Connected: ready to go live", timeout=30_000)
+        studio_view.get_by_role("button", name="Go live").click()
+        expect(page.locator("#status")).to_have_text("Live", timeout=15_000)
+        left = page.locator('[data-stat="minutes_left"]')
+        expect(left).to_contain_text("min")
+        first_reading = left.inner_text()
+        expect(left).not_to_have_text(first_reading, timeout=10_000)  # counting down
+        studio_view.get_by_role("button", name="Stop").click()
+        expect(page.locator("#status")).to_contain_text("Stopped after")
+
+        open_view(page, "My Avatars")
         card.get_by_role("button", name="Delete Robot").click()
         dialog = page.get_by_role("dialog", name="Delete this avatar?")
         expect(dialog).to_contain_text("streams go back to VIDA's default avatar")
@@ -116,6 +147,8 @@ def test_upload_an_avatar_and_set_it_active_in_every_tab(
         assert page.console_errors == [] and second.console_errors == []  # type: ignore[attr-defined]
         close_tab(second)
         close_tab(page)
+    frames = decoded_frames(nginx.recording("journey"))
+    assert frames and max(robot_orange(rgb) for _, rgb in frames) > 0.02  # the robot went out
 
 
 def test_a_free_streamer_fills_the_one_avatar_slot(
@@ -257,3 +290,52 @@ def test_the_studio_goes_live_with_the_chosen_size_look_and_saved_destination(
     assert (probe.width, probe.height) == (640, 360)
     frames = decoded_frames(nginx.recording("chosen"))
     assert frames and all(shows_background(rgb, MAGENTA) for _, rgb in frames[-5:])
+
+
+def test_a_locked_background_says_which_plan_unlocks_it(
+    studio: StudioProcess, fake_webcam: Path
+) -> None:
+    db = Database(studio.database)
+    with db.write() as session:
+        space = BackgroundCategory(name="Space")
+        session.add(space)
+        session.flush()
+        session.add(
+            Background(
+                category_id=space.id, name="Nebula", kind="color", value="#221144",
+                required_plan="spartan", created_at=utcnow(),
+            )
+        )  # fmt: skip
+    db.close()
+    with chromium(fake_webcam) as browser:
+        page = new_tab(browser)
+        sign_up(page, studio, "painter@example.com")
+        open_view(page, "Backgrounds")
+        nebula = page.locator(".bg-tile", has_text="Nebula")
+        expect(nebula).to_contain_text("Needs Spartan")
+        expect(nebula.get_by_role("button", name="Use Nebula")).to_have_count(0)
+        assert serious_violations(page) == []
+
+        view = page.locator('[data-view="backgrounds"]')
+        view.get_by_label("Picture file").set_input_files(ASTRONAUT)
+        view.get_by_role("button", name="Upload picture").click()
+        expect(view.locator("#bg-upload-note")).to_contain_text("Uploaded")
+        mine = page.locator(".bg-tile", has_text=ASTRONAUT.stem)
+        expect(mine.locator("img")).to_be_visible()
+        assert mine.locator("img").evaluate("img => img.naturalWidth") > 0  # decorative: alt=""
+
+        other = new_tab(page.context)  # a second tab follows the choice without a reload
+        other.goto(studio.url + "#/backgrounds")
+        expect(other.locator(".bg-tile", has_text=ASTRONAUT.stem)).to_be_visible()
+        mine.get_by_role("button", name=f"Use {ASTRONAUT.stem}").click()
+        expect(page.locator(".current-background")).to_contain_text(ASTRONAUT.stem)
+        expect(other.locator(".bg-tile.in-use")).to_contain_text(ASTRONAUT.stem)
+
+        view.get_by_label("Picture file").set_input_files(
+            {"name": "notes.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\nnot really"}
+        )
+        view.get_by_role("button", name="Upload picture").click()
+        expect(view.get_by_role("alert")).to_contain_text("picture")
+        assert page.console_errors == [] or all("422" in e for e in page.console_errors)  # type: ignore[attr-defined]
+        close_tab(other)
+        close_tab(page)
