@@ -11,6 +11,7 @@ once more while recording. Needs ``scripts/setup.sh test`` and ``../shared``.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -20,9 +21,13 @@ from playwright.sync_api import Page, expect
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from control.accounts import create_user  # noqa: E402
+from control.clock import utcnow  # noqa: E402
+from control.db import Database  # noqa: E402
 from tests.support.avatar_colours import ROBOT  # noqa: E402
 from tests.support.browser import (  # noqa: E402
     DESKTOP,
+    PASSWORD,
     PHONE,
     chromium,
     close_tab,
@@ -32,13 +37,21 @@ from tests.support.browser import (  # noqa: E402
 )
 from tests.support.media import moving_person_frames, write_y4m  # noqa: E402
 
-VIEWS = ("studio", "avatars", "account")
+VIEWS = ("studio", "avatars", "backgrounds", "destinations", "account")
+ADMIN = "admin@example.com"
 
 
-def prepare(page: Page, url: str) -> None:
-    """Sign in, upload the robot and make it active: a gallery with something in it."""
+def prepare(page: Page, url: str, database: str) -> None:
+    """Sign in, upload the robot and make it active, save a destination: pages with
+    something in them. Also an admin account for the Admin view."""
+    db = Database(database)
+    create_user(db, ADMIN, PASSWORD, utcnow(), role="admin")
+    db.close()
     page.goto(url)
     sign_in(page)
+    page.request.post(url + "api/v1/destinations", data={
+        "name": "YouTube main", "platform": "youtube", "stream_key": "abcd-efgh-ijkl-mnop",
+    })  # fmt: skip
     page.goto(url + "#/avatars")
     page.get_by_label("Upload a GLB or VRM file").set_input_files(ROBOT)
     page.locator('[data-view="avatars"]').get_by_label("Name (optional)").fill("Robot")
@@ -66,17 +79,28 @@ def shoot(page: Page, url: str, width_name: str, out: Path) -> list[Path]:
             expect(page.get_by_role("img", name="Robot, as it looks").first).to_be_visible()
         if view == "account":
             expect(page.locator("#usage-chart .bar")).to_have_count(28)
+        if view == "destinations":
+            expect(page.locator('[data-view="destinations"] .dest-card').first).to_be_visible()
+        if view == "backgrounds":
+            expect(page.locator(".bg-tile").first).to_be_visible()
         shots.append(out / f"{view}-{width_name}.png")
         page.screenshot(path=shots[-1], full_page=True)
         if view == "studio":
             page.get_by_label("Record to file").check()
             page.get_by_role("button", name="Start recording").click()
             expect(page.locator("#live-badge")).to_be_visible(timeout=15_000)
-            expect(page.locator('[data-stat="output_fps"]')).not_to_have_text("–")
+            live_fps = page.locator('[data-stat="output_fps"]')
+            expect(live_fps).not_to_have_text(re.compile(r"^(–|0 fps)$"), timeout=15_000)
             shots.append(out / f"studio-live-{width_name}.png")
             page.screenshot(path=shots[-1], full_page=True)
             page.get_by_role("button", name="Stop").click()
             expect(page.locator("#live-badge")).to_be_hidden()
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, ADMIN)
+    page.goto(f"{url}#/admin")
+    expect(page.get_by_role("button", name="Manage").first).to_be_visible()
+    shots.append(out / f"admin-{width_name}.png")
+    page.screenshot(path=shots[-1], full_page=True)
     page.get_by_role("button", name="Sign out").click()
     return shots
 
@@ -95,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with chromium(webcam) as browser:
                 page = new_tab(browser)
-                prepare(page, process.url)
+                prepare(page, process.url, process.database)
                 close_tab(page)
                 for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
                     page = new_tab(browser, viewport)

@@ -17,7 +17,7 @@ function showError(message) {
 }
 
 function render(current) {
-  ui.signedIn.hidden = !current;
+  ui.signedIn.hidden = ui.signOut.hidden = !current;
   ui.standing.hidden = true;
   if (!current) return;
   ui.who.textContent = current.user.email;
