@@ -121,6 +121,12 @@ def avatars_router(
         path = avatars.thumbnail_file(db, account.id, avatar_id)
         return FileResponse(path, media_type="image/png")
 
+    @router.get("/avatars/{avatar_id}/preview", response_class=FileResponse)
+    async def avatar_preview(avatar_id: int, account: SignedIn) -> FileResponse:
+        """A few seconds of the avatar in its idle motion (MP4, H.264), once processed."""
+        clip = avatars.preview_video(db, account.id, avatar_id)
+        return FileResponse(clip, media_type="video/mp4")
+
     @router.get("/avatars/presets")
     async def list_presets(account: SignedIn) -> dict[str, Any]:
         """The gallery's presets by category; ``locked`` ones need a bigger plan."""

@@ -193,6 +193,11 @@ def mark_failed(db: Database, avatar_id: int, error: str) -> None:
             avatar.status, avatar.error = "failed", error[:2000]
 
 
+def preview_file(thumbnail: Path) -> Path:
+    """Where the idle-motion clip of an avatar is kept: beside its thumbnail."""
+    return thumbnail.with_name(f"{thumbnail.stem}-idle.mp4")
+
+
 def thumbnail_file(db: Database, user_id: int, avatar_id: int) -> Path:
     """The PNG thumbnail of one of the user's avatars or of a public preset
     (``UnknownAvatar`` if it has none)."""
@@ -203,6 +208,14 @@ def thumbnail_file(db: Database, user_id: int, avatar_id: int) -> Path:
         if avatar.thumbnail_path is None:
             raise UnknownAvatar(f"avatar {avatar_id} has no thumbnail yet ({avatar.status})")
         return Path(avatar.thumbnail_path)
+
+
+def preview_video(db: Database, user_id: int, avatar_id: int) -> Path:
+    """The idle-motion MP4 of one of the user's avatars or of a public preset."""
+    clip = preview_file(thumbnail_file(db, user_id, avatar_id))
+    if not clip.exists():  # processed before VIDA made clips: the thumbnail still shows
+        raise UnknownAvatar(f"avatar {avatar_id} has no moving preview")
+    return clip
 
 
 def _check_gltf(start: bytes) -> None:
@@ -292,7 +305,8 @@ def delete_avatar(db: Database, user_id: int, avatar_id: int) -> bool:
             session.delete(active)
         session.delete(avatar)
     files = [upload, *upload.parent.glob(f"{upload.stem}-*")] if upload else []
-    for path in [*files, *([Path(thumbnail)] if thumbnail else [])]:
+    pictures = [Path(thumbnail), preview_file(Path(thumbnail))] if thumbnail else []
+    for path in [*files, *pictures]:
         with contextlib.suppress(OSError):
             path.unlink()
     return was_active
@@ -349,6 +363,8 @@ def describe(avatar: Avatar, active: bool) -> dict[str, Any]:
         "error": avatar.error,
         "size_bytes": avatar.size_bytes,
         "has_thumbnail": avatar.thumbnail_path is not None,
+        "has_preview": avatar.thumbnail_path is not None
+        and preview_file(Path(avatar.thumbnail_path)).exists(),
         "preset_id": avatar.source_id,
         "required_plan": avatar.required_plan,
         "premium": avatar.premium,

@@ -1,5 +1,5 @@
 """Processing uploaded avatars: check within the plan, rig when needed, make a lighter copy
-when over the renderer's triangle budget, picture, mark ready.
+when over the renderer's triangle budget, picture and film its idle motion, mark ready.
 
 One worker thread takes uploads one at a time (rigging and rendering are CPU-heavy; streams
 come first), with its own GL context for thumbnails. Progress goes to the database as the
@@ -23,11 +23,13 @@ from rigging.avatar import avatar_from_model
 from rigging.decimate import decimate
 from rigging.errors import AvatarError
 from rigging.gltf_reader import load_avatar
+from rigging.idle_clip import CLIP_FPS, CLIP_SECONDS, idle_frames
 from rigging.limits import AvatarLimits
 from rigging.model_writer import write_model_glb
 from rigging.renderer import AvatarRenderer, RendererUnavailable
 from rigging.retarget import idle_world
 from rigging.thumbnail import render_thumbnail
+from streamer.avatar_clip import write_mp4
 from streamer.avatar_files import lighter_path, rigged_path
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,9 @@ class AvatarJobs:
                     idle_world(avatar),
                 )
             )
+            progress(0.95)
+            frames = idle_frames(avatar, self._renderer_here(), 256, CLIP_SECONDS, CLIP_FPS)
+            write_mp4(frames, CLIP_FPS, avatars.preview_file(thumbnail))
         except (AvatarError, RendererUnavailable) as error:
             reason = str(error)
             if isinstance(error, RendererUnavailable):

@@ -7,13 +7,17 @@ import itertools
 import shutil
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 from PIL import Image
 
+from control.avatars import preview_file
 from control.db import Database
 from control.migrate import upgrade
 from control.models import Avatar
 from rigging.avatar import open_avatar
+from rigging.idle_clip import CLIP_FPS, CLIP_SECONDS
 from streamer.avatar_files import lighter_path, playable, rigged_path
 from streamer.avatar_jobs import AvatarJobs
 from tests.support.control import T0, new_user
@@ -66,6 +70,11 @@ def test_a_heavy_avatar_is_made_lighter_and_pictured(db: Database, tmp_path: Pat
     done = row(db, avatar_id)
     assert (done.status, done.progress, done.error) == ("ready", 100, None)
     assert Image.open(io.BytesIO(Path(done.thumbnail_path).read_bytes())).size == (256, 256)
+    with av.open(str(preview_file(Path(done.thumbnail_path)))) as clip:  # the moving preview
+        assert clip.streams.video[0].codec_context.name == "h264"
+        pictures = [f.to_ndarray(format="rgb24") for f in clip.decode(video=0)]
+    assert len(pictures) == CLIP_SECONDS * CLIP_FPS and pictures[0].shape == (256, 256, 3)
+    assert max(np.abs(p.astype(int) - pictures[0]).max() for p in pictures) > 60  # it moves
     upload = Path(done.file_path)
     assert playable(upload) == lighter_path(upload)
     original, lighter = open_avatar(upload), open_avatar(lighter_path(upload))
@@ -103,8 +112,9 @@ def test_deleting_an_avatar_removes_every_file_made_from_it(db: Database, tmp_pa
     set_active(db, done.user_id, avatar_id)
     upload, thumbnail = Path(done.file_path), Path(done.thumbnail_path)
     assert lighter_path(upload).is_file() and thumbnail.is_file()
+    assert preview_file(thumbnail).is_file()
     assert delete_avatar(db, done.user_id, avatar_id) is True  # it was the active one
-    assert not list(upload.parent.iterdir()) and not thumbnail.exists()
+    assert not list(upload.parent.iterdir()) and not list(thumbnail.parent.iterdir())
 
 
 @pytest.mark.parametrize(

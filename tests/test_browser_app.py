@@ -107,6 +107,11 @@ def test_a_streamer_signs_up_uploads_an_avatar_and_goes_live_with_it(
         card.get_by_role("button", name="Set active: Robot").click()
         expect(card.get_by_role("button", name="Active: Robot")).to_be_disabled()
         expect(page.locator("#active-body")).to_contain_text("Robot")
+        moving = page.get_by_label("Robot, moving as when nothing is tracked")
+        expect(moving).to_be_visible()  # its idle-motion clip plays in the card
+        page.wait_for_function(
+            "document.querySelector('#active-body video').currentTime > 0.2", timeout=15_000
+        )
         # The other tab hears it at once, without a reload.
         expect(second_card.locator(".badge")).to_have_text("Active")
         expect(second_card.get_by_role("button", name="Active: Robot")).to_be_disabled()

@@ -56,6 +56,18 @@ function thumbnail(avatar, size = 128) {
   });
 }
 
+// The avatar in its idle motion (breathing, blinking): a few seconds made when it was
+// processed, looped. Controls, because moving pictures must be pausable (WCAG 2.2.2).
+function moving(avatar) {
+  const video = h("video", {
+    class: "thumb", src: `/api/v1/avatars/${avatar.id}/preview`, width: 160, height: 160,
+    style: "--size:160px", autoplay: true, loop: true, muted: true, playsinline: true,
+    controls: true, "aria-label": `${avatar.name}, moving as when nothing is tracked`,
+  });
+  video.muted = true; // the property, not only the attribute, lets every browser autoplay
+  return video;
+}
+
 function full() {
   return state.items.length >= state.slots;
 }
@@ -83,11 +95,11 @@ function renderActive() {
   }
   ui.active.replaceChildren(
     h("div", { class: "active-row" },
-      thumbnail(active, 160),
+      active.has_preview ? moving(active) : thumbnail(active, 160),
       h("div", {},
         h("p", { class: "avatar-name" }, active.name, " ", h("span", { class: "badge ok" }, "Active")),
         h("p", { class: "hint" }, "Goes live in your next stream, and at once in a running one."),
-        h("a", { class: "button", href: "#/studio" }, "Test it in the studio"))),
+        h("a", { class: "button", href: "#/studio" }, "Test avatar with your camera"))),
   );
 }
 
