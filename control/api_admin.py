@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from control.accounts import Account
 from control.api_deps import PageNumber, PerPage, SignedIn
 from control.db import Database
+from control.minutes import balance
 from control.moderation import (
     audit_log,
     change_plan,
@@ -59,9 +60,14 @@ def admin_router(router: APIRouter, db: Database, clock: Callable[[], datetime])
     async def users(
         account: SignedIn, q: str = "", page: PageNumber = 1, per_page: PerPage = 50
     ) -> dict[str, Any]:
-        """Users, searched by e-mail address, with plan and standing."""
+        """Users, searched by e-mail address, with plan, standing and this week's minutes."""
         admin(account)
-        return list_users(db, q, page, per_page, clock()).to_dict()
+        now = clock()
+        listed = list_users(db, q, page, per_page, now).to_dict()
+        with db.read() as session:
+            for user in listed["items"]:
+                user["weekly_used_s"] = balance(session, user["id"], now).weekly_used_s
+        return listed
 
     @router.post("/admin/users/{user_id}/plan")
     async def user_plan(user_id: int, body: PlanChange, account: SignedIn) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from control.accounts import Account
 from control.db import Database
@@ -255,17 +255,24 @@ def audit_command_line(
 def audit_log(db: Database, page: int, per_page: int) -> Page:
     """Admin actions, newest first."""
     with db.read() as session:
-        rows, total = fetch_page(
-            session, select(AuditEntry).order_by(AuditEntry.id.desc()), page, per_page
+        admin, target = aliased(User), aliased(User)
+        statement = (
+            select(AuditEntry, admin.email, target.email)
+            .outerjoin(admin, admin.id == AuditEntry.admin_id)
+            .outerjoin(target, target.id == AuditEntry.target_user_id)
+            .order_by(AuditEntry.id.desc())
         )
+        rows, total = fetch_page(session, statement, page, per_page)
         items = [
             {
                 "at": row.at.isoformat() + "Z",
                 "admin_id": row.admin_id,
+                "admin_email": admin_email,  # None: the command line (vida admin)
                 "action": row.action,
                 "user_id": row.target_user_id,
+                "user_email": user_email,
                 "details": json.loads(row.details or "{}"),
             }
-            for row in rows
+            for row, admin_email, user_email in rows
         ]
     return Page(items, page, per_page, total)

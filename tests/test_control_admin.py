@@ -48,6 +48,7 @@ async def test_an_admin_manages_a_user_and_every_action_is_audited(settings: Set
         assert [u["email"] for u in page_2.json()["items"]] == ["fan0@example.com"]
         fan = found["items"][0]
         assert (fan["plan"], fan["blocked"], fan["suspended_until"]) == ("free", False, None)
+        assert fan["weekly_used_s"] == 0
         uid = fan["id"]
 
         assert (await admin.post(f"/admin/users/{uid}/plan", json={"plan": "zeus"})).json() == {
@@ -84,6 +85,9 @@ async def test_an_admin_manages_a_user_and_every_action_is_audited(settings: Set
         "unblock", "block", "lift_suspensions", "suspend", "suspend", "warn", "set_plan"
     ]  # fmt: skip
     assert all(entry["user_id"] == uid for entry in audit["items"])
+    assert {(e["user_email"], e["admin_email"]) for e in audit["items"]} == {
+        (fan["email"], "boss@example.com")
+    }  # named, so the page needs no second request
     assert audit["items"][3]["details"] == {"level": 7, "reason": "x"}
     assert audit["items"][4]["details"] == {"level": 2, "reason": "spam"}
 

@@ -28,8 +28,7 @@ function freshState() {
   return {
     tab: "users",
     plans: [], // the catalogue, free to goat
-    emails: new Map(), // user id → e-mail address: the audit log names users by id
-    users: { q: "", page: 1, data: null, streamed: new Map() },
+    users: { q: "", page: 1, data: null },
     managed: null, // the user whose actions are open, as the server last described them
     streams: { page: 1 },
     usage: { days: 7 },
@@ -106,10 +105,6 @@ function planName(id) {
 async function catalogue() {
   if (!state.plans.length) state.plans = (await call("GET", "/plans")).plans;
   return state.plans;
-}
-
-function remember(items) {
-  for (const item of items) state.emails.set(item.user_id ?? item.id, item.email);
 }
 
 // "Previous page · Page 2 of 3 · Next page"; hidden while everything fits on one page.
@@ -197,19 +192,15 @@ async function loadUsers() {
   const query = new URLSearchParams({ q, page, per_page: PER_PAGE });
   try {
     const answer = await newest("users", Promise.all([
-      call("GET", `/admin/users?${query}`),
-      call("GET", "/admin/usage?days=7"),
-      catalogue(),
+      call("GET", `/admin/users?${query}`), catalogue(),
     ]));
     if (!answer) return;
-    const [list, streamed] = answer;
+    const [list] = answer;
     if (list.items.length === 0 && page > lastPage(list)) {
       state.users.page = lastPage(list);
       return loadUsers();
     }
-    remember(list.items);
     state.users.data = list;
-    state.users.streamed = new Map(streamed.users.map((u) => [u.email, u.seconds]));
     const managed = state.managed && list.items.find((u) => u.id === state.managed.id);
     if (managed) state.managed = managed;
     showError(users.error, "");
@@ -228,7 +219,7 @@ function renderUsers() {
   const rows = data.items.map(userRow);
   users.table.replaceChildren(
     h("thead", {}, headRow(["E-mail address", "Plan", "Standing", "Role",
-      "Streamed, last 7 days", "Warnings", "Joined", "Actions"])),
+      "Streamed this week", "Warnings", "Joined", "Actions"])),
     h("tbody", {}, rows.length ? rows : emptyRow(8, q ? "No user matches that search."
       : "No users yet.")));
   renderPager(users.pager, data, (page) => {
@@ -255,7 +246,7 @@ function standingCell(user) {
 
 function userRow(user) {
   const open = state.managed?.id === user.id;
-  const seconds = state.users.streamed.get(user.email) ?? 0;
+  const seconds = user.weekly_used_s;
   return h("tr", { class: open ? "selected" : null, "data-user-id": user.id },
     h("th", { scope: "row" }, user.email),
     h("td", {}, planName(user.plan)),
@@ -509,7 +500,6 @@ async function loadStreams() {
       state.streams.page = lastPage(list);
       return loadStreams();
     }
-    remember(list.items);
     showError(streams.error, "");
     const rows = list.items.map(streamRow);
     streams.table.replaceChildren(
@@ -716,13 +706,12 @@ async function loadAudit() {
       call("GET", `/admin/audit?${query}`), catalogue(),
     ]).then(([answer]) => answer));
     if (!list) return;
-    await learnEmails(list.items);
     showError(audit.error, "");
     const rows = list.items.map((entry) => h("tr", {},
       h("td", {}, timeText(entry.at)),
       h("td", {}, byWhom(entry)),
       h("td", {}, ACTIONS[entry.action] ?? entry.action),
-      h("td", {}, userText(entry.user_id)),
+      h("td", {}, entry.user_email ?? (entry.user_id === null ? "—" : `user #${entry.user_id}`)),
       h("td", { class: "long" }, auditDetails(entry))));
     audit.table.replaceChildren(
       h("thead", {}, headRow(["Time", "By", "Action", "User", "Details"])),
@@ -736,23 +725,8 @@ async function loadAudit() {
   }
 }
 
-// The audit log names users by id: the newest users are asked for once when some are not
-// known yet (older ones show as "user #12").
-async function learnEmails(entries) {
-  const me = account()?.user;
-  if (me) state.emails.set(me.id, me.email);
-  const unknown = entries.some((e) => (e.user_id !== null && !state.emails.has(e.user_id))
-    || (e.admin_id !== null && !state.emails.has(e.admin_id)));
-  if (unknown) remember((await call("GET", "/admin/users?per_page=100")).items);
-}
-
-function userText(id) {
-  if (id === null || id === undefined) return "—";
-  return state.emails.get(id) ?? `user #${id}`;
-}
-
 function byWhom(entry) {
-  if (entry.admin_id !== null) return userText(entry.admin_id);
+  if (entry.admin_id !== null) return entry.admin_email ?? `user #${entry.admin_id}`;
   return `${entry.details.by ?? "an operator"} (command line)`;
 }
 
