@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from control.db import Database
 from control.models import AuthFailure, AuthToken, Subscription, User
@@ -35,6 +36,10 @@ class AccountError(ValueError):
 
 class EmailTaken(AccountError):
     """An account with that e-mail address exists."""
+
+
+class WrongPassword(AccountError):
+    """The current password given to change it is not the account's."""
 
 
 class NotAuthenticated(PermissionError):
@@ -119,24 +124,9 @@ def create_user(
 def sign_in(db: Database, email: str, password: str, address: str, now: datetime) -> str:
     """A new session token for the right password; failures count towards the limits."""
     email = email.strip().lower()
-    keys = (f"account:{email}", f"ip:{address}")
+    keys = _limit_keys(email, address)
     with db.write() as session:
-        session.execute(delete(AuthFailure).where(AuthFailure.at < now - RATE_WINDOW))
-        for key, limit in zip(
-            keys, (MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS), strict=True
-        ):
-            failures = session.scalar(
-                select(func.count()).select_from(AuthFailure).where(AuthFailure.key == key)
-            )
-            if failures >= limit:
-                oldest = session.scalar(
-                    select(func.min(AuthFailure.at)).where(AuthFailure.key == key)
-                )
-                wait = max(1, math.ceil((oldest + RATE_WINDOW - now).total_seconds()))
-                raise RateLimited(
-                    f"too many failed sign-ins: try again in {math.ceil(wait / 60)} minutes",
-                    wait,
-                )
+        _refuse_when_limited(session, keys, now)
         user = session.scalars(select(User).where(User.email == email)).first()
         if user is None or not _verify(user.password_hash, password):
             session.add_all(AuthFailure(key=key, at=now) for key in keys)
@@ -157,6 +147,51 @@ def sign_in(db: Database, email: str, password: str, address: str, now: datetime
     if failed:  # raised after the commit, so that the failure is counted
         raise NotAuthenticated("wrong e-mail address or password")
     return token
+
+
+def _limit_keys(email: str, address: str) -> tuple[str, str]:
+    return (f"account:{email}", f"ip:{address}")
+
+
+def _refuse_when_limited(session: Session, keys: tuple[str, str], now: datetime) -> None:
+    """``RateLimited`` when the account or the address failed too often lately."""
+    session.execute(delete(AuthFailure).where(AuthFailure.at < now - RATE_WINDOW))
+    for key, limit in zip(keys, (MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS), strict=True):
+        failures = session.scalar(
+            select(func.count()).select_from(AuthFailure).where(AuthFailure.key == key)
+        )
+        if failures >= limit:
+            oldest = session.scalar(select(func.min(AuthFailure.at)).where(AuthFailure.key == key))
+            wait = max(1, math.ceil((oldest + RATE_WINDOW - now).total_seconds()))
+            raise RateLimited(
+                f"too many failed sign-ins: try again in {math.ceil(wait / 60)} minutes", wait
+            )
+
+
+def change_password(
+    db: Database, token: str, current: str, new: str, address: str, now: datetime
+) -> None:
+    """Set a new password for the account of session ``token``, when ``current`` is right
+    (failures count towards the sign-in limits); every other session of it ends."""
+    check_password(new)
+    account = authenticate(db, token, now)
+    keys = _limit_keys(account.email, address)
+    with db.write() as session:
+        _refuse_when_limited(session, keys, now)
+        user = session.get(User, account.id)
+        if user is None or not _verify(user.password_hash, current):
+            session.add_all(AuthFailure(key=key, at=now) for key in keys)
+            wrong = True
+        else:
+            wrong = False
+            user.password_hash = _hasher.hash(new)
+            session.execute(
+                delete(AuthToken).where(
+                    AuthToken.user_id == account.id, AuthToken.token_hash != token_hash(token)
+                )
+            )
+    if wrong:  # raised after the commit, so that the failure is counted
+        raise WrongPassword("the current password is not right")
 
 
 def _verify(stored: str, password: str) -> bool:

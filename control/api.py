@@ -14,7 +14,15 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, StrictBool
 
 from control import api_keys, usage
-from control.accounts import Account, NotAuthenticated, authenticate, create_user, sign_in, sign_out
+from control.accounts import (
+    Account,
+    NotAuthenticated,
+    authenticate,
+    change_password,
+    create_user,
+    sign_in,
+    sign_out,
+)
 from control.api_admin import admin_router
 from control.api_deps import SESSION_COOKIE, PageNumber, PerPage, SignedIn
 from control.api_resources import (
@@ -31,6 +39,13 @@ from control.minutes import balance
 from control.moderation import own_standing
 from control.plans import catalogue
 from control.subscriptions import current_plan, describe_subscription, set_auto_renew
+
+
+class PasswordChange(BaseModel):
+    """``POST /me/password``."""
+
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
 
 
 class KeyName(BaseModel):
@@ -123,6 +138,17 @@ def control_router(
         """Who is signed in, their plan, their minutes and their standing: a suspension in
         force and admins' warnings (401 when nobody is)."""
         return describe(account)
+
+    @router.post("/me/password", status_code=204)
+    async def new_password(body: PasswordChange, request: Request, account: SignedIn) -> None:
+        """Change your password (the current one is asked for); your other devices are
+        signed out. Wrong current passwords count towards the sign-in limits."""
+        token = request.cookies.get(SESSION_COOKIE)
+        if token is None:
+            raise NotAuthenticated("sign in on the page to change the password")
+        change_password(
+            db, token, body.current_password, body.new_password, _address(request), clock()
+        )
 
     @router.get("/me/usage")
     async def my_usage(

@@ -19,7 +19,13 @@ from pydantic import BaseModel, Field, StrictBool
 from starlette.exceptions import HTTPException
 
 from config import Settings
-from control.accounts import AccountError, EmailTaken, NotAuthenticated, RateLimited
+from control.accounts import (
+    AccountError,
+    EmailTaken,
+    NotAuthenticated,
+    RateLimited,
+    WrongPassword,
+)
 from control.api import control_router
 from control.api_deps import AccountGate, SignedIn
 from control.api_keys import ApiKeyError, UnknownApiKey
@@ -92,6 +98,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     CalibrationError: (409, "no_face_to_calibrate"),
     NotAuthenticated: (401, "not_signed_in"),
     EmailTaken: (409, "email_taken"),
+    WrongPassword: (422, "wrong_password"),
     AccountError: (422, "invalid_account"),
     PlanError: (422, "unknown_plan"),
     NoSubscription: (409, "no_subscription"),

@@ -191,6 +191,14 @@ def test_the_account_page_shows_the_plan_usage_and_api_keys(
         expect(page.locator("#usage-chart .bar")).to_have_count(28)
         assert serious_violations(page) == []
 
+        page.get_by_label("Current password").fill("wrong password here")
+        page.get_by_label("New password").fill("another long secret")
+        page.get_by_role("button", name="Change password").click()
+        expect(page.locator("#account-error")).to_have_text("The current password is not right")
+        page.get_by_label("Current password").fill(PASSWORD)
+        page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_role("status").filter(has_text="Password changed")).to_be_visible()
+
         change_plan(studio.database, "subscriber@example.com", "spartan")
         page.reload()
         expect(page.locator("#plan-body")).to_contain_text("Renews on")
@@ -213,7 +221,11 @@ def test_the_account_page_shows_the_plan_usage_and_api_keys(
         page.get_by_role("button", name="Delete key chat bot").click()
         expect(page.locator("#keys-body")).to_contain_text("No keys yet.")
         assert serious_violations(page) == []
-        assert page.console_errors == []  # type: ignore[attr-defined]
+        # Only the browser's own line for the wrong password the test sent on purpose.
+        assert page.console_errors == [  # type: ignore[attr-defined]
+            "Failed to load resource: the server responded with a status of 422 "
+            "(Unprocessable Entity)"
+        ]
         close_tab(page)
 
 

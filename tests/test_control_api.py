@@ -187,3 +187,24 @@ async def test_api_keys_come_with_the_plan_and_stop_with_it(settings: Settings) 
             assert revoked.status_code == 401 and "not valid" in revoked.text
         empty = await page.post("/me/api-keys", json={"name": "  "})
         assert empty.status_code == 422 and "name the key" in empty.text
+
+
+async def test_changing_the_password_signs_out_the_other_devices(settings: Settings) -> None:
+    async with running_studio(settings) as studio, studio.client() as laptop:
+        await sign_up(laptop, "mover@example.com")
+        async with studio.client() as phone:
+            login = {"email": "mover@example.com", "password": PASSWORD}
+            assert (await phone.post("/auth/login", json=login)).status_code == 200
+            change = {"current_password": "not it at all", "new_password": "a new long secret"}
+            wrong = await laptop.post("/me/password", json=change)
+            assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "wrong_password"
+            change["current_password"] = PASSWORD
+            short = await laptop.post("/me/password", json=change | {"new_password": "short"})
+            assert short.status_code == 422 and "at least 10 characters" in short.text
+            assert (await laptop.post("/me/password", json=change)).status_code == 204
+            assert (await laptop.get("/me")).status_code == 200  # this device stays signed in
+            assert (await phone.get("/me")).status_code == 401  # the other one is signed out
+            old = await phone.post("/auth/login", json=login)
+            assert old.status_code == 401
+            new = await phone.post("/auth/login", json=login | {"password": "a new long secret"})
+            assert new.status_code == 200

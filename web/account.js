@@ -9,6 +9,7 @@ import { account, refreshAccount } from "./session.js";
 const ui = {
   profile: $("profile"), plan: $("plan-body"), usage: $("usage-body"), chart: $("usage-chart"),
   plans: $("plans-table"), keys: $("keys-body"), error: $("account-error"),
+  password: document.createElement("form"), // built with the profile
 };
 
 // The rows of the comparison: [label, how to show a plan's value].
@@ -68,6 +69,36 @@ function renderProfile(me) {
     fact("E-mail address", me.user.email),
     fact("Role", me.user.role === "admin" ? "Admin" : "Streamer"),
   );
+  if (ui.password.isConnected) return; // built once: what is being typed stays
+  const current = h("input", {
+    id: "current-password", type: "password", autocomplete: "current-password", required: true,
+  });
+  const fresh = h("input", {
+    id: "new-password", type: "password", autocomplete: "new-password", required: true,
+    minlength: 10, "aria-describedby": "new-password-hint",
+  });
+  const note = h("p", { class: "hint", role: "status" });
+  ui.password = h("form", { class: "password-form", onsubmit: (event) => changePassword(event, current, fresh, note) },
+    h("h4", {}, "Change password"),
+    h("label", { for: "current-password" }, "Current password"), current,
+    h("label", { for: "new-password" }, "New password"), fresh,
+    h("p", { id: "new-password-hint", class: "hint" }, "At least 10 characters. Your other devices are signed out."),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Change password")),
+    note);
+  ui.profile.after(ui.password);
+}
+
+async function changePassword(event, current, fresh, note) {
+  event.preventDefault();
+  note.textContent = "";
+  showError("");
+  try {
+    await call("POST", "/me/password", { current_password: current.value, new_password: fresh.value });
+    current.value = fresh.value = "";
+    note.textContent = "Password changed. Your other devices were signed out.";
+  } catch (error) {
+    showError(error.message);
+  }
 }
 
 function renderPlan(me) {
