@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config import Settings, load_settings
-from tests.support.media import SHARED_ASSETS
+from tests.support.media import SHARED_ASSETS, moving_person_frames, write_y4m
 from tests.support.nginx import NginxRtmp, start_nginx
 from tests.support.postgres import PostgresServer, start_postgres
 
@@ -107,3 +107,10 @@ def silent_listener() -> Iterator[int]:
     for conn in accepted:
         conn.close()
     server.close()
+
+
+@pytest.fixture(scope="session")
+def fake_webcam(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Y4M of the astronaut photo moving (3 s, looped), which Chromium plays as its camera."""
+    path = tmp_path_factory.mktemp("webcam") / "astronaut.y4m"
+    return write_y4m(path, moving_person_frames(640, 360, 90), fps=30)

@@ -31,7 +31,6 @@ from tests.support.browser import (
     sign_in,
 )
 from tests.support.control import add_stream
-from tests.support.media import moving_person_frames, write_y4m
 from tests.support.nginx import NginxRtmp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -49,12 +48,6 @@ def refusals(status: int) -> re.Pattern[str]:
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioProcess]:
     root = tmp_path_factory.mktemp("admin-studio")
     yield from serve_studio(root, {"VIDA_RESOLUTION": "640x360", "VIDA_SCENE": "camera"})
-
-
-@pytest.fixture(scope="module")
-def fake_webcam(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("webcam") / "person.y4m"
-    return write_y4m(path, moving_person_frames(640, 360, 30), fps=30)
 
 
 def new_account(studio: StudioProcess, email: str, role: str = "user") -> int:

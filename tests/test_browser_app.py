@@ -25,9 +25,10 @@ from tests.support.browser import (
     new_tab,
     serve_studio,
     sign_in,
+    sign_up,
 )
 from tests.support.control import change_plan
-from tests.support.media import ASTRONAUT, ffprobe, moving_person_frames, write_y4m
+from tests.support.media import ASTRONAUT, ffprobe
 from tests.support.nginx import NginxRtmp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -50,20 +51,6 @@ RECORD_PROGRESS_JS = """() => {
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioProcess]:
     root = tmp_path_factory.mktemp("app-studio")
     yield from serve_studio(root, {"VIDA_RESOLUTION": "640x360", "VIDA_SCENE": "camera"})
-
-
-@pytest.fixture(scope="module")
-def fake_webcam(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("webcam") / "person.y4m"
-    return write_y4m(path, moving_person_frames(640, 360, 30), fps=30)
-
-
-def sign_up(page: Page, studio: StudioProcess, email: str) -> None:
-    page.goto(studio.url)
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#who")).to_have_text(email)
 
 
 def open_view(page: Page, name: str) -> None:

@@ -18,7 +18,6 @@ from control.destinations import KeyBox
 from tests.support.accessibility import serious_violations
 from tests.support.browser import (
     DESKTOP,
-    PASSWORD,
     PHONE,
     StudioProcess,
     chromium,
@@ -26,8 +25,8 @@ from tests.support.browser import (
     new_tab,
     serve_studio,
     sign_in,
+    sign_up,
 )
-from tests.support.media import moving_person_frames, write_y4m
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -42,20 +41,6 @@ REFUSED = re.compile(r"Failed to load resource: the server responded with a stat
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioProcess]:
     root = tmp_path_factory.mktemp("destinations-studio")
     yield from serve_studio(root, {"VIDA_RESOLUTION": "640x360", "VIDA_SCENE": "camera"})
-
-
-@pytest.fixture(scope="module")
-def fake_webcam(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("webcam") / "person.y4m"
-    return write_y4m(path, moving_person_frames(640, 360, 3), fps=30)
-
-
-def sign_up(page: Page, studio: StudioProcess, email: str) -> None:
-    page.goto(studio.url)
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#who")).to_have_text(email)
 
 
 def open_destinations(page: Page) -> Locator:

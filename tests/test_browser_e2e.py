@@ -28,8 +28,9 @@ from tests.support.browser import (
     new_tab,
     serve_studio,
     sign_in,
+    wait_for,
 )
-from tests.support.media import ffprobe, moving_person_frames, write_y4m
+from tests.support.media import ffprobe
 from tests.support.nginx import NginxRtmp, free_port, start_nginx
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -49,13 +50,6 @@ def studio_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioP
 def avatar_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioProcess]:
     root = tmp_path_factory.mktemp("avatar-studio")
     yield from serve_studio(root, {"VIDA_RESOLUTION": "640x360", "VIDA_SCENE": "avatar"})
-
-
-@pytest.fixture(scope="module")
-def fake_webcam(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Y4M of the astronaut photo moving, which Chromium plays as its camera."""
-    path = tmp_path_factory.mktemp("webcam") / "astronaut.y4m"
-    return write_y4m(path, moving_person_frames(640, 360, 90), fps=30)
 
 
 @pytest.fixture
@@ -294,12 +288,17 @@ def test_a_free_streamer_is_warned_and_the_stream_stops_when_the_minutes_run_out
     expect(page.locator("#minutes-left")).to_contain_text("No streaming minutes left this week")
     expect(page.get_by_role("button", name="Go live")).to_be_disabled()  # nothing to go live on
 
-    with db.read() as session:
-        stream = session.scalars(
-            select(StreamSession)
-            .where(StreamSession.user_id == user_id)
-            .order_by(StreamSession.started_at.desc())
-        ).first()
+    def ended_stream() -> StreamSession | None:
+        with db.read() as session:
+            stream = session.scalars(
+                select(StreamSession)
+                .where(StreamSession.user_id == user_id)
+                .order_by(StreamSession.started_at.desc())
+            ).first()
+        return stream if stream.end_reason else None
+
+    # The page may hear of the end a moment before the studio has recorded it.
+    stream = wait_for(ended_stream, timeout=10)
     db.close()
     assert (stream.end_reason, stream.seconds) == ("minutes_exhausted", 6)
     probe = ffprobe(nginx.recording("almost"))  # what reached the server is whole

@@ -3,6 +3,7 @@
 
 import { call } from "./api.js";
 import { $, dateText, duration, h } from "./dom.js";
+import { LIMIT_ROWS, firstPlanWith, plans } from "./plans.js";
 import { onShow } from "./router.js";
 import { account, refreshAccount } from "./session.js";
 
@@ -11,29 +12,6 @@ const ui = {
   plans: $("plans-table"), keys: $("keys-body"), error: $("account-error"),
   password: document.createElement("form"), // built with the profile
 };
-
-// The rows of the comparison: [label, how to show a plan's value].
-const yes = (v) => (v ? "Yes" : "—");
-const LIMITS = [
-  ["Price a month", (p) => (p.price_usd ? `$${p.price_usd}` : "Free")],
-  ["Streaming a week", (p) => duration(p.weekly_stream_minutes * 60)],
-  ["Avatars", (p) => String(p.max_avatars)],
-  ["Streams at once", (p) => String(p.max_concurrent_streams)],
-  ["Resolution", (p) => p.max_resolution],
-  ["Face and eyes", (p) => yes(p.face_tracking && p.eye_tracking)],
-  ["Expressions", (p) => yes(p.expression_tracking)],
-  ["Body", (p) => yes(p.body_tracking)],
-  ["Hands", (p) => yes(p.hand_tracking)],
-  ["Fingers", (p) => yes(p.finger_tracking)],
-  ["Tracking precision", (p) => `${Math.round(p.tracking_precision * 100)}%`],
-  ["Your own avatars", (p) => yes(p.custom_avatars)],
-  ["Upload size", (p) => `${p.max_upload_mb} MB`],
-  ["Bones / face shapes", (p) => `${p.max_bones} / ${p.max_morph_targets}`],
-  ["API keys", (p) => yes(p.api_access)],
-  ["X Spaces hosting", (p) => yes(p.x_spaces_hosting)],
-  ["Priority support", (p) => yes(p.priority_support)],
-  ["No watermark", (p) => yes(p.white_label)],
-];
 
 function showError(message) {
   ui.error.textContent = message;
@@ -45,15 +23,15 @@ async function load() {
   try {
     const me = await refreshAccount();
     if (!me) return;
-    const [usage, plans, keys] = await Promise.all([
+    const [usage, catalogue, keys] = await Promise.all([
       call("GET", "/me/usage?days=28"),
-      call("GET", "/plans"),
+      plans(),
       me.plan.api_access ? call("GET", "/me/api-keys") : Promise.resolve(null),
     ]);
     renderProfile(me);
     renderPlan(me);
     renderUsage(me, usage);
-    renderPlans(me, plans.plans);
+    renderPlans(me, catalogue);
     renderKeys(me, keys);
   } catch (error) {
     showError(error.message);
@@ -159,7 +137,7 @@ function renderPlans(me, list) {
   const head = h("tr", {}, h("th", { scope: "col" }, "Limit"), list.map((p) =>
     h("th", { scope: "col", class: p.id === me.plan.id ? "current" : "" },
       p.name, p.id === me.plan.id ? h("span", { class: "badge ok" }, "Yours") : null)));
-  const rows = LIMITS.map(([label, show]) => h("tr", {}, h("th", { scope: "row" }, label),
+  const rows = LIMIT_ROWS.map(([label, show]) => h("tr", {}, h("th", { scope: "row" }, label),
     list.map((p) => h("td", { class: p.id === me.plan.id ? "current" : "" }, show(p)))));
   ui.plans.replaceChildren(h("thead", {}, head), h("tbody", {}, rows));
 }
@@ -167,7 +145,7 @@ function renderPlans(me, list) {
 function renderKeys(me, keys) {
   if (!me.plan.api_access) {
     ui.keys.replaceChildren(h("p", { class: "hint" },
-      `The ${me.plan.name} plan has no API access: scripts can use the studio's API from Spartan up.`));
+      `The ${me.plan.name} plan has no API access: scripts can use the studio's API from ${firstPlanWith((p) => p.api_access)} up.`));
     return;
   }
   const name = h("input", { id: "key-name", type: "text", maxlength: 64, autocomplete: "off", required: true });

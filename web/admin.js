@@ -5,6 +5,7 @@
 
 import { call } from "./api.js";
 import { $, dateText, duration, h } from "./dom.js";
+import { LIMIT_ROWS, knownPlans, planName, plans as planCatalogue } from "./plans.js";
 import { onShow } from "./router.js";
 import { account, onAccount } from "./session.js";
 
@@ -27,7 +28,6 @@ let state;
 function freshState() {
   return {
     tab: "users",
-    plans: [], // the catalogue, free to goat
     users: { q: "", page: 1, data: null },
     managed: null, // the user whose actions are open, as the server last described them
     streams: { page: 1 },
@@ -96,15 +96,6 @@ function timeText(iso) {
     day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit",
     timeZone: "UTC",
   }) + " UTC";
-}
-
-function planName(id) {
-  return state.plans.find((plan) => plan.id === id)?.name ?? id;
-}
-
-async function catalogue() {
-  if (!state.plans.length) state.plans = (await call("GET", "/plans")).plans;
-  return state.plans;
 }
 
 // "Previous page · Page 2 of 3 · Next page"; hidden while everything fits on one page.
@@ -192,7 +183,7 @@ async function loadUsers() {
   const query = new URLSearchParams({ q, page, per_page: PER_PAGE });
   try {
     const answer = await newest("users", Promise.all([
-      call("GET", `/admin/users?${query}`), catalogue(),
+      call("GET", `/admin/users?${query}`), planCatalogue(),
     ]));
     if (!answer) return;
     const [list] = answer;
@@ -317,7 +308,7 @@ function actions(...buttons) {
 }
 
 function planBox(user) {
-  const select = h("select", { id: "manage-plan" }, state.plans.map((plan) =>
+  const select = h("select", { id: "manage-plan" }, knownPlans().map((plan) =>
     h("option", { value: plan.id, selected: plan.id === user.plan }, plan.name)));
   const submit = (event) => {
     event.preventDefault();
@@ -551,32 +542,8 @@ async function endStream(stream) {
 
 // ---- Plans ----
 
-const yes = (value) => (value ? "Yes" : "—");
-const percent = (fraction) => `${Math.round(fraction * 100)}%`;
-const LIMITS = [
-  ["Id (for vida admin set-plan)", (p) => p.id],
-  ["Price a month", (p) => (p.price_usd ? `$${p.price_usd}` : "Free")],
-  ["Streaming a week", (p) => duration(p.weekly_stream_minutes * 60)],
-  ["Avatars", (p) => String(p.max_avatars)],
-  ["Streams at once", (p) => String(p.max_concurrent_streams)],
-  ["Resolution", (p) => p.max_resolution],
-  ["Face and eyes", (p) => yes(p.face_tracking && p.eye_tracking)],
-  ["Expressions", (p) => yes(p.expression_tracking)],
-  ["Body", (p) => yes(p.body_tracking)],
-  ["Hands", (p) => yes(p.hand_tracking)],
-  ["Fingers", (p) => yes(p.finger_tracking)],
-  ["Tracking precision", (p) => percent(p.tracking_precision)],
-  ["Smoothness / responsiveness", (p) =>
-    `${percent(p.animation_smoothness)} / ${percent(p.animation_responsiveness)}`],
-  ["Own avatars", (p) => yes(p.custom_avatars)],
-  ["Upload size", (p) => `${p.max_upload_mb} MB`],
-  ["Bones / face shapes", (p) => `${p.max_bones} / ${p.max_morph_targets}`],
-  ["Marketplace", (p) => yes(p.marketplace)],
-  ["API keys", (p) => yes(p.api_access)],
-  ["X Spaces hosting", (p) => yes(p.x_spaces_hosting)],
-  ["Priority support", (p) => yes(p.priority_support)],
-  ["No watermark", (p) => yes(p.white_label)],
-];
+// The admin's table starts with the id that ``vida admin set-plan`` takes.
+const ADMIN_ROWS = [["Id (for vida admin set-plan)", (p) => p.id], ...LIMIT_ROWS];
 
 function buildPlans() {
   plans.error = alertLine();
@@ -590,12 +557,12 @@ function buildPlans() {
 
 async function loadPlans() {
   try {
-    const list = await catalogue();
+    const list = await planCatalogue();
     showError(plans.error, "");
     plans.table.replaceChildren(
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Limit"),
         list.map((plan) => h("th", { scope: "col" }, plan.name)))),
-      h("tbody", {}, LIMITS.map(([label, show]) => h("tr", {},
+      h("tbody", {}, ADMIN_ROWS.map(([label, show]) => h("tr", {},
         h("th", { scope: "row" }, label), list.map((plan) => h("td", {}, show(plan)))))));
   } catch (error) {
     showError(plans.error, error.message);
@@ -703,7 +670,7 @@ async function loadAudit() {
   const query = new URLSearchParams({ page: state.audit.page, per_page: PER_PAGE });
   try {
     const list = await newest("audit", Promise.all([
-      call("GET", `/admin/audit?${query}`), catalogue(),
+      call("GET", `/admin/audit?${query}`), planCatalogue(),
     ]).then(([answer]) => answer));
     if (!list) return;
     showError(audit.error, "");

@@ -4,6 +4,7 @@
 
 import { call, upload } from "./api.js";
 import { $, dateText, h } from "./dom.js";
+import { planName, plans } from "./plans.js";
 import { onShow } from "./router.js";
 import { account, onEvent, refreshAccount } from "./session.js";
 
@@ -33,6 +34,7 @@ async function load() {
     const [mine, presets] = await Promise.all([
       call("GET", "/avatars?per_page=100"),
       call("GET", "/avatars/presets"),
+      plans(), // the names of the plans that unlock presets
     ]);
     Object.assign(state, {
       items: mine.items, slots: mine.slots, activeId: mine.active_avatar_id,
@@ -140,10 +142,6 @@ function renderPresets() {
               type: "button", disabled: full() || state.busy,
               "aria-label": `Add ${preset.name}`, onclick: () => addPreset(preset),
             }, "Add")))))));
-}
-
-function planName(id) {
-  return { reply_guy: "Reply Guy", spartan: "Spartan", zeus: "Zeus", goat: "GOAT" }[id] ?? id;
 }
 
 function renderGrid() {

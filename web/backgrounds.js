@@ -4,11 +4,11 @@
 
 import { call, upload } from "./api.js";
 import { $, h } from "./dom.js";
+import { planName, plans } from "./plans.js";
 import { onShow } from "./router.js";
 import { onEvent } from "./session.js";
 
 const MAX_IMAGE_MB = 20; // the server's limit (control/backgrounds.py), checked here first
-const PLAN_NAMES = { free: "Free", reply_guy: "Reply Guy", spartan: "Spartan", zeus: "Zeus", goat: "GOAT" };
 
 const root = $("backgrounds-root");
 const state = { items: [], chosen: null, loaded: false, busy: false, uploading: null };
@@ -51,7 +51,9 @@ function showError(message) {
 
 async function load() {
   try {
-    const [list, look] = await Promise.all([call("GET", "/backgrounds"), call("GET", "/me/look")]);
+    const [list, look] = await Promise.all([
+      call("GET", "/backgrounds"), call("GET", "/me/look"), plans(),
+    ]);
     Object.assign(state, { items: list.items, chosen: look.background_id, loaded: true });
     render();
   } catch (error) {
@@ -97,7 +99,7 @@ function tile(background) {
   const inUse = background.id === state.chosen;
   let action;
   if (background.locked) {
-    action = h("span", { class: "lock" }, `Needs ${PLAN_NAMES[background.unlocked_by] ?? background.unlocked_by}`);
+    action = h("span", { class: "lock" }, `Needs ${planName(background.unlocked_by)}`);
   } else if (inUse) {
     action = h("span", { class: "badge ok" }, "In use");
   } else {

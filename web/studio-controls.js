@@ -4,6 +4,7 @@
 
 import { call } from "./api.js";
 import { $, h } from "./dom.js";
+import { firstPlanWith, plans } from "./plans.js";
 import { onShow } from "./router.js";
 import { account, onAccount, onEvent } from "./session.js";
 
@@ -20,14 +21,10 @@ const ui = {
   avatarOnly: $("look-avatar-only"), framing: $("look-framing"), mirror: $("look-mirror"),
   note: $("look-note"), features: $("plan-features"),
 };
-const state = { config: null, plans: [], picked: null, connected: false };
+const state = { config: null, picked: null, connected: false };
 
 // The most a plan streams, as a height: "720p" → 720.
 const planHeight = (plan) => HEIGHTS[plan.max_resolution] ?? 720;
-
-function firstPlanWith(test) {
-  return state.plans.find(test)?.name ?? "a bigger plan";
-}
 
 function renderResolutions() {
   const plan = account()?.plan;
@@ -138,9 +135,7 @@ export async function startStudioControls() {
   onAccount(() => { renderResolutions(); renderFeatures(); });
   onEvent("look", renderLook);
   onEvent("active_avatar", loadChoices);
-  [state.config, state.plans] = await Promise.all([
-    call("GET", "/config"), call("GET", "/plans").then((answer) => answer.plans),
-  ]);
+  [state.config] = await Promise.all([call("GET", "/config"), plans()]);
   ui.look.hidden = state.config.scene === "camera";
   ui.avatarOnly.hidden = state.config.scene !== "avatar";
   renderResolutions();

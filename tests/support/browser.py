@@ -7,9 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -17,6 +19,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.support.nginx import free_port, wait_for_port
 
+T = TypeVar("T")
 CHROMIUM = "/usr/bin/chromium"
 STREAMER = "streamer@example.com"  # on the goat plan: streams for hours, several at once
 PASSWORD = "correct horse battery"
@@ -120,3 +123,23 @@ def sign_in(page: Page, email: str = STREAMER, password: str = PASSWORD) -> None
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#who")).to_have_text(email)
+
+
+def sign_up(page: Page, studio: StudioProcess, email: str) -> None:
+    """Open the studio and create an account (Free plan) in the page, as a newcomer does."""
+    page.goto(studio.url)
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#who")).to_have_text(email)
+
+
+def wait_for(check: Callable[[], T | None], timeout: float) -> T:
+    """The first truthy answer of ``check()``, asked every 50 ms for up to ``timeout`` s
+    (for what the page cannot show: a database row, a file)."""
+    deadline = time.monotonic() + timeout
+    while not (answer := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout} s: {check}")
+        time.sleep(0.05)
+    return answer
