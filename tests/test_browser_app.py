@@ -104,6 +104,14 @@ def test_a_streamer_signs_up_uploads_an_avatar_and_goes_live_with_it(
         expect(second_card.get_by_role("button", name="Active: Robot")).to_be_disabled()
         assert serious_violations(page) == []
 
+        page.get_by_label("Upload a GLB or VRM file").set_input_files(
+            {"name": "broken.glb", "mimeType": "model/gltf-binary", "buffer": b"glTF" + bytes(40)}
+        )
+        page.get_by_role("button", name="Upload", exact=True).click()
+        failed = page.locator(".card", has_text="broken").locator(".status-line")
+        expect(failed).to_contain_text("Failed:", timeout=30_000)  # and says why
+        assert len(failed.inner_text()) > len("Failed: ") + 10, failed.inner_text()
+
         open_view(page, "Destinations")
         form = page.locator('[data-view="destinations"] form').first
         form.get_by_label("Custom RTMP server").check()
@@ -134,8 +142,9 @@ def test_a_streamer_signs_up_uploads_an_avatar_and_goes_live_with_it(
         dialog = page.get_by_role("dialog", name="Delete this avatar?")
         expect(dialog).to_contain_text("streams go back to VIDA's default avatar")
         dialog.get_by_role("button", name="Delete").click()
-        expect(page.get_by_text("No avatars yet.")).to_be_visible()
-        expect(second.get_by_text("No avatars yet.")).to_be_visible()  # the other tab follows
+        expect(card).to_have_count(0)
+        expect(page.locator("#active-body")).to_contain_text("VIDA's default avatar")
+        expect(second.locator(".card", has_text="Robot")).to_have_count(0)  # the other tab too
         assert page.console_errors == [] and second.console_errors == []  # type: ignore[attr-defined]
         close_tab(second)
         close_tab(page)
