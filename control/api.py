@@ -5,7 +5,7 @@ No ``from __future__ import annotations`` here: FastAPI reads the dependency ann
 the routes defined inside ``control_router``, and those must be real objects, not strings.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,13 +28,14 @@ from control.api_deps import SESSION_COOKIE, PageNumber, PerPage, SignedIn
 from control.api_resources import (
     AvatarSwitched,
     AvatarUploaded,
+    LookChanged,
     avatars_router,
     backgrounds_router,
     destinations_router,
 )
 from control.db import Database
 from control.destinations import KeyBox
-from control.looks import Look, change_look, look_of
+from control.looks import change_look, look_of
 from control.minutes import balance
 from control.moderation import own_standing
 from control.plans import catalogue
@@ -63,9 +64,6 @@ class LookChange(BaseModel):
     mirror: StrictBool = False
 
 
-LookChanged = Callable[[int, Look], Awaitable[None]]
-
-
 class Renewal(BaseModel):
     """``PATCH /me/subscription``: whether the plan renews itself at the period's end."""
 
@@ -87,12 +85,15 @@ def control_router(
     avatar_switched: AvatarSwitched | None = None,
     avatar_uploaded: AvatarUploaded | None = None,
     look_changed: LookChanged | None = None,
+    picture_check: Callable[[Path], object] | None = None,
 ) -> APIRouter:
     """Routes for accounts, plans and minutes over ``db``; ``clock`` gives naive UTC now.
 
     ``avatar_switched(user_id, active)`` is told when a user picks another active avatar,
     ``avatar_uploaded(avatar_id)`` when a file arrives to be processed, ``look_changed(user_id,
-    look)`` when a user changes how their streams look.
+    look)`` when a user changes how their streams look; ``picture_check(path)`` decodes an
+    uploaded background picture as streams will (the renderer's, so that this package needs
+    no rendering library).
 
     The app must set ``app.state.account_gate`` (an ``AccountGate`` over the same ``db``).
     """
@@ -242,7 +243,9 @@ def control_router(
     admin_router(router, db, clock)
     destinations_router(router, db, clock, box)
     avatars_router(router, db, clock, avatars_dir, avatar_switched, avatar_uploaded)
-    backgrounds_router(router, db, clock, avatars_dir.parent / "backgrounds")
+    backgrounds_router(
+        router, db, clock, avatars_dir.parent / "backgrounds", look_changed, picture_check
+    )
 
     @router.get("/plans")
     async def plans() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from control import avatars, backgrounds, destinations
 from control.api_deps import PageNumber, PerPage, SignedIn
 from control.db import Database
 from control.destinations import DestinationFields, KeyBox
+from control.looks import Look, look_of
 
 
 class DestinationIn(BaseModel):
@@ -72,6 +73,7 @@ class ActiveChoice(BaseModel):
 
 
 AvatarSwitched = Callable[[int, avatars.ActiveFile | None], Awaitable[None]]
+LookChanged = Callable[[int, Look], Awaitable[None]]
 AvatarUploaded = Callable[[int], None]
 
 
@@ -166,9 +168,16 @@ class ColourBackground(BaseModel):
 
 
 def backgrounds_router(
-    router: APIRouter, db: Database, clock: Callable[[], datetime], folder: Path
+    router: APIRouter,
+    db: Database,
+    clock: Callable[[], datetime],
+    folder: Path,
+    look_changed: LookChanged | None = None,
+    picture_check: Callable[[Path], object] | None = None,
 ) -> None:
-    """The background catalogue and the user's own backgrounds."""
+    """The background catalogue and the user's own backgrounds. ``look_changed(user_id,
+    look)`` hears when deleting one changed the look of the user's streams;
+    ``picture_check(path)`` decodes an uploaded picture as streams will (raising why not)."""
 
     @router.get("/backgrounds")
     async def list_backgrounds(account: SignedIn) -> dict[str, Any]:
@@ -187,7 +196,7 @@ def backgrounds_router(
     ) -> dict[str, Any]:
         """Upload a PNG or JPEG as the request body (streamed, 20 MB at most)."""
         return await backgrounds.store_image(
-            db, account.id, name, request.stream(), folder, clock()
+            db, account.id, name, request.stream(), folder, clock(), picture_check
         )
 
     @router.get("/backgrounds/{background_id}/picture", response_class=FileResponse)
@@ -197,5 +206,6 @@ def backgrounds_router(
 
     @router.delete("/backgrounds/{background_id}", status_code=204)
     async def remove_background(background_id: int, account: SignedIn) -> None:
-        """Delete one of your own backgrounds."""
-        backgrounds.delete_background(db, account.id, background_id)
+        """Delete one of your own backgrounds (streams showing it go back to the default)."""
+        if backgrounds.delete_background(db, account.id, background_id) and look_changed:
+            await look_changed(account.id, look_of(db, account.id, clock()))

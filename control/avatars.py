@@ -52,6 +52,10 @@ class AvatarLimitReached(AvatarError):
     """The plan's avatar slots are all taken."""
 
 
+class PresetAlreadyAdded(AvatarError):
+    """The user has a copy of this preset already (a second one would only take a slot)."""
+
+
 class UnknownAvatar(LookupError):
     """No avatar of this user (or preset) has that id."""
 
@@ -71,12 +75,20 @@ def avatar_slots(session: Session, user_id: int, plan: Plan, now: datetime) -> i
     return plan.max_avatars + int(extra)
 
 
+def avatars_used(session: Session, user_id: int) -> int:
+    """How many of the user's avatars take a slot: all but failed uploads, which stay listed
+    (so the user sees why they failed) without costing a slot."""
+    return session.scalar(
+        select(func.count())
+        .select_from(Avatar)
+        .where(Avatar.user_id == user_id, Avatar.status != "failed")
+    )
+
+
 def _check_room(session: Session, user_id: int, now: datetime) -> Plan:
     lock_user(session, user_id)  # two uploads at once must not both take the last slot
     plan = current_plan(session, user_id, now)
-    owned = session.scalar(
-        select(func.count()).select_from(Avatar).where(Avatar.user_id == user_id)
-    )
+    owned = avatars_used(session, user_id)
     slots = avatar_slots(session, user_id, plan, now)
     if owned >= slots:
         raise AvatarLimitReached(
@@ -229,6 +241,9 @@ def pick_preset(db: Database, user_id: int, preset_id: int, now: datetime) -> di
         preset = session.get(Avatar, preset_id)
         if preset is None or preset.user_id is not None or not preset.public:
             raise UnknownAvatar(f"no preset avatar {preset_id}")
+        lock_user(session, user_id)  # two clicks at once must not both add a copy
+        if preset.id in _presets_added(session, user_id):  # said first: it is the real reason
+            raise PresetAlreadyAdded(f"you have {preset.name} already: it is in My Avatars")
         plan = _check_room(session, user_id, now)
         if not allows(plan, preset.required_plan):
             raise PlanLacksFeature(f"this avatar needs the {preset.required_plan} plan or above")
@@ -249,6 +264,14 @@ def pick_preset(db: Database, user_id: int, preset_id: int, now: datetime) -> di
         session.add(copy)
         session.flush()
         return describe(copy, active=False)
+
+
+def _presets_added(session: Session, user_id: int) -> set[int]:
+    """The ids of the presets the user has a copy of."""
+    rows = session.scalars(
+        select(Avatar.source_id).where(Avatar.user_id == user_id, Avatar.source_id.is_not(None))
+    )
+    return set(rows)
 
 
 def _owned(session: Session, user_id: int, avatar_id: int) -> Avatar:
@@ -321,7 +344,8 @@ def clear_active(db: Database, user_id: int) -> None:
 
 
 def listing(db: Database, user_id: int, page: int, per_page: int, now: datetime) -> dict[str, Any]:
-    """The user's avatars, newest first, with the active one marked and the plan's slots."""
+    """The user's avatars, newest first, with the active one marked, the plan's slots and how
+    many of them are used (failed uploads are listed but use none)."""
     with db.read() as session:
         plan = current_plan(session, user_id, now)
         active = session.get(ActiveAvatar, user_id)
@@ -331,14 +355,17 @@ def listing(db: Database, user_id: int, page: int, per_page: int, now: datetime)
         items = [describe(a, active=a.id == active_id) for a in rows]
         return Page(items, page, per_page, total).to_dict() | {
             "slots": avatar_slots(session, user_id, plan, now),
+            "used": avatars_used(session, user_id),
             "active_avatar_id": active_id,
         }
 
 
 def presets(db: Database, user_id: int, now: datetime) -> list[dict[str, Any]]:
-    """The gallery's preset avatars, each saying whether the user's plan unlocks it."""
+    """The gallery's preset avatars, each saying whether the user's plan unlocks it and
+    whether the user has added it already."""
     with db.read() as session:
         plan = current_plan(session, user_id, now)
+        added = _presets_added(session, user_id)
         rows = session.execute(
             select(Avatar, AvatarCategory.name)
             .outerjoin(AvatarCategory, AvatarCategory.id == Avatar.category_id)
@@ -347,7 +374,11 @@ def presets(db: Database, user_id: int, now: datetime) -> list[dict[str, Any]]:
         ).all()
         return [
             describe(a, active=False)
-            | {"category": category, "locked": not allows(plan, a.required_plan)}
+            | {
+                "category": category,
+                "locked": not allows(plan, a.required_plan),
+                "added": a.id in added,
+            }
             for a, category in rows
         ]
 

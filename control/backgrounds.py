@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,10 @@ from sqlalchemy import or_, select
 
 from control.avatars import allows
 from control.db import Database
-from control.models import Background, BackgroundCategory
+from control.models import Background, BackgroundCategory, StudioLook
 from control.plans import PlanLacksFeature
 from control.subscriptions import current_plan
 from control.uploads import receive
-from rigging.background import BackgroundError as PictureError
-from rigging.background import load_background_image
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CHROMA_GREEN = "#00b140"
@@ -99,9 +97,16 @@ def add_colour(
 
 
 async def store_image(
-    db: Database, user_id: int, name: str, chunks: AsyncIterator[bytes], folder: Path, now: datetime
+    db: Database,
+    user_id: int,
+    name: str,
+    chunks: AsyncIterator[bytes],
+    folder: Path,
+    now: datetime,
+    check: Callable[[Path], object] | None = None,
 ) -> dict[str, Any]:
-    """Save an uploaded PNG or JPEG (streamed; type checked by its first bytes)."""
+    """Save an uploaded PNG or JPEG (streamed; type checked by its first bytes, then by
+    ``check``, which raises with the reason for a picture streams could not show)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{user_id}-{secrets.token_hex(8)}"
     too_large = f"background images can be up to {MAX_IMAGE_MB} MB"
@@ -111,12 +116,13 @@ async def store_image(
         raise BackgroundError("the upload is empty: choose a PNG or JPEG image")
     final = path.rename(path.with_suffix(f".{_image_kind(head)}"))
     try:
-        # Decoded as streams decode it, so a damaged or huge picture is refused now, with
-        # the reason, rather than when a stream starts.
-        await asyncio.to_thread(load_background_image, final)
-    except PictureError as error:
+        # Decoded as streams decode it (``check`` comes from the studio, which renders), so a
+        # damaged or huge picture is refused now, with the reason, not when a stream starts.
+        if check is not None:
+            await asyncio.to_thread(check, final)
+    except BaseException:
         final.unlink(missing_ok=True)
-        raise BackgroundError(str(error)) from None
+        raise
     try:
         with db.write() as session:
             row = Background(
@@ -151,17 +157,21 @@ def picture_file(db: Database, user_id: int, background_id: int) -> Path:
         return Path(row.value)
 
 
-def delete_background(db: Database, user_id: int, background_id: int) -> None:
-    """Delete one of the user's own backgrounds (and its image)."""
+def delete_background(db: Database, user_id: int, background_id: int) -> bool:
+    """Delete one of the user's own backgrounds (and its image); True when it was the one
+    their streams showed (they go back to the studio's default)."""
     with db.write() as session:
         row = session.get(Background, background_id)
         if row is None or row.user_id != user_id:
             raise UnknownBackground(f"no background {background_id} of yours")
         image = row.value if row.kind == "image" else None
+        look = session.get(StudioLook, user_id)
+        in_use = look is not None and look.background_id == background_id
         session.delete(row)
     if image:
         with contextlib.suppress(OSError):
             Path(image).unlink()
+    return in_use
 
 
 def _describe(row: Background) -> dict[str, Any]:

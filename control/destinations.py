@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from control.db import Database
 from control.models import SavedDestination
 from control.paging import Page, fetch_page
-from rtmp.destination import rtmp_destination
+from rtmp.destination import RECORD_HINT, rtmp_destination
 from rtmp.errors import InvalidDestination
 
 # Where each platform ingests (RTMP(S)); X's depends on the region Media Studio Producer shows.
@@ -102,7 +102,9 @@ def _split(url: str, key: str) -> tuple[str, str]:
     try:
         checked = rtmp_destination(url, key)
     except InvalidDestination as exc:
-        raise DestinationError(str(exc)) from None
+        # The hint points at the studio's Record to file choice, which the Destinations page
+        # does not have.
+        raise DestinationError(str(exc).removesuffix(RECORD_HINT)) from None
     if len(urlsplit(checked.server_url).path.strip("/").split("/")) > 1:
         raise DestinationError(
             "the server URL should end at the application name (e.g. rtmp://host/app): "

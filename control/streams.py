@@ -76,7 +76,9 @@ def authorize_start(
                 if suspension.ends_at is None
                 else f"until {suspension.ends_at:%Y-%m-%d %H:%M} UTC"
             )
-            raise StreamRefused("suspended", f"this account is suspended {until}")
+            # The admin's reason is what the streamer can act on (or appeal): say it.
+            reason = f": {suspension.reason.strip()}" if suspension.reason.strip() else ""
+            raise StreamRefused("suspended", f"this account is suspended {until}{reason}")
         plan = current_plan(session, user_id, now)
         left = balance(session, user_id, now)
         if left.remaining_s <= 0:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from control.models import Subscription
+from control.models import Subscription, User
 from control.plans import Plan, plan
 
 # What a paid plan's price buys (the page says "per month"). Renewal and turning it off work
@@ -17,6 +17,10 @@ BILLING_PERIOD = timedelta(days=30)
 
 class NoSubscription(LookupError):
     """The user is on Free, which has no subscription to renew or stop renewing."""
+
+
+class AlreadyOnPlan(ValueError):
+    """The user is on the plan asked for already: nothing was changed."""
 
 
 def current_plan(session: Session, user_id: int, now: datetime) -> Plan:
@@ -92,8 +96,17 @@ def set_auto_renew(session: Session, user_id: int, on: bool, now: datetime) -> d
 
 
 def set_plan(session: Session, user_id: int, plan_id: str, now: datetime) -> Plan:
-    """Move the user to ``plan_id`` from now on; the old subscription ends now."""
+    """Move the user to ``plan_id`` from now on; the old subscription ends now.
+
+    ``AlreadyOnPlan`` when that plan is in force already: restarting it would move the
+    subscription's renewal date, and the caller's audit entry would record a change that
+    never happened (raising rolls the caller's transaction back, entry included).
+    """
     new = plan(plan_id)  # PlanError for a name that does not exist
+    if current_plan(session, user_id, now).id == new.id:
+        user = session.get(User, user_id)
+        who = user.email if user is not None else f"user {user_id}"
+        raise AlreadyOnPlan(f"{who} is on {new.name} already")
     for old in session.scalars(
         select(Subscription).where(Subscription.user_id == user_id, Subscription.status == "active")
     ):

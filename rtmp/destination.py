@@ -11,6 +11,10 @@ from rtmp.errors import InvalidDestination
 
 RTMP_SCHEMES = ("rtmp", "rtmps")
 MASK = "****"
+# Said after a URL that is not RTMP, for the studio's one-off fields beside the Record to file
+# choice; callers with no such choice (saved destinations) take it off the message.
+RECORD_HINT = "; choose Record to file to record locally"
+_URL_START = re.compile(r"[^/]*(?:/{2,}[^/]*)?")  # up to the host, before the app and any key
 _KEY_ALLOWED = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
 
 
@@ -84,17 +88,18 @@ def rtmp_destination(server_url: str, stream_key: str = "") -> Destination:
     """
     url = server_url.strip()
     key = stream_key.strip()
+    if not url:
+        raise InvalidDestination("enter the server URL (rtmp:// or rtmps://) your platform shows")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - urlsplit checks the port only when it is read
     except ValueError:
         raise InvalidDestination("server URL is malformed (check the host name and port)") from None
     scheme = parts.scheme.lower()
-    if scheme not in RTMP_SCHEMES:
-        shown = f"{scheme}://" if scheme else "no scheme"
+    if scheme not in RTMP_SCHEMES or "://" not in url:
         raise InvalidDestination(
-            f"server URL must start with rtmp:// or rtmps:// (got {shown}); "
-            "choose Record to file to record locally"
+            "server URL must start with rtmp:// or rtmps:// "
+            f"(it starts with {url_start(url)!r}){RECORD_HINT}"
         )
     if not parts.hostname:
         raise InvalidDestination("server URL has no host name, e.g. rtmp://live.example.com/app")
@@ -116,6 +121,17 @@ def rtmp_destination(server_url: str, stream_key: str = "") -> Destination:
         raise InvalidDestination("stream key may only contain printable characters without spaces")
     base = f"{scheme}://{parts.netloc}/{'/'.join(segments)}"
     return Destination(kind="rtmp", server_url=base, stream_key=key)
+
+
+def url_start(url: str) -> str:
+    """The start of a URL as typed, to quote back in an error: the scheme and host, never the
+    path (a stream key may be pasted there) nor a user name and password (masked)."""
+    start = _URL_START.match(url.strip())
+    shown = start.group() if start else ""
+    if "@" in shown:
+        scheme, slashes, rest = shown.rpartition("//")
+        shown = f"{scheme}{slashes}{MASK}@{rest.rpartition('@')[2]}"
+    return shown[:60]
 
 
 def continuation(destination: Destination) -> Destination:

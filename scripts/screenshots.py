@@ -93,7 +93,7 @@ def shoot(page: Page, url: str, width_name: str, out: Path) -> list[Path]:
             expect(live_fps).not_to_have_text(re.compile(r"^(–|0 fps)$"), timeout=15_000)
             shots.append(out / f"studio-live-{width_name}.png")
             page.screenshot(path=shots[-1], full_page=True)
-            page.get_by_role("button", name="Stop").click()
+            page.get_by_role("button", name="Stop", exact=True).click()
             expect(page.locator("#live-badge")).to_be_hidden()
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, ADMIN)

@@ -33,6 +33,7 @@ from control.avatars import (
     ActiveFile,
     AvatarError,
     AvatarLimitReached,
+    PresetAlreadyAdded,
     UnknownAvatar,
     active_avatar_file,
 )
@@ -53,9 +54,10 @@ from control.moderation import ModerationError, NotAdmin, UnknownStream, Unknown
 from control.operations import DatabaseLogHandler
 from control.plans import PlanError, PlanLacksFeature
 from control.streams import StreamRefused
-from control.subscriptions import NoSubscription, current_plan
+from control.subscriptions import AlreadyOnPlan, NoSubscription, current_plan
 from control.uploads import UploadTooLarge
 from rigging.background import BackgroundError as PictureError
+from rigging.background import load_background_image
 from rigging.errors import AvatarError as RiggingAvatarError
 from rtmp import (
     Destination,
@@ -102,6 +104,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     AccountError: (422, "invalid_account"),
     PlanError: (422, "unknown_plan"),
     NoSubscription: (409, "no_subscription"),
+    AlreadyOnPlan: (409, "already_on_plan"),
     ApiKeyError: (422, "invalid_api_key_request"),
     UnknownApiKey: (404, "unknown_api_key"),
     NotAdmin: (403, "admin_only"),
@@ -112,6 +115,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     UnknownDestination: (404, "unknown_destination"),
     SecretKeyError: (409, "secret_key_changed"),
     AvatarLimitReached: (409, "avatar_limit"),
+    PresetAlreadyAdded: (409, "preset_already_added"),
     UploadTooLarge: (413, "upload_too_large"),
     AvatarError: (422, "invalid_avatar"),
     RiggingAvatarError: (422, "invalid_avatar"),
@@ -236,7 +240,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(
         control_router(
-            database, utcnow, box, avatars_dir, avatar_switched, avatar_jobs.submit, look_changed
+            database,
+            utcnow,
+            box,
+            avatars_dir,
+            avatar_switched,
+            avatar_jobs.submit,
+            look_changed,
+            load_background_image,
         ),
         prefix=API,
     )
@@ -324,6 +335,16 @@ def create_app(settings: Settings) -> FastAPI:
     async def stop_live(session_id: str, account: SignedIn) -> dict[str, object]:
         """Stop streaming; the trailer is written before this returns."""
         return await registry.get(session_id, account).stop_live()
+
+    @app.get(f"{API}/sessions/{{session_id}}/recordings/{{index}}", response_class=FileResponse)
+    async def recording(session_id: str, index: int, account: SignedIn) -> FileResponse:
+        """Download a file this session recorded (0: the first), for streamers whose studio
+        runs on another machine."""
+        recordings = registry.get(session_id, account).recordings
+        if not 0 <= index < len(recordings) or not recordings[index].is_file():
+            raise SessionNotFound(f"this session has no recording {index}")
+        path = recordings[index]
+        return FileResponse(path, media_type="video/x-flv", filename=path.name)
 
     @app.patch(f"{API}/sessions/{{session_id}}")
     async def change_view(

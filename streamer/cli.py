@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import socket
 import sys
 import time
@@ -26,6 +27,9 @@ from streamer.track_command import add_track_parser, run_track
 
 log = logging.getLogger("vida")
 SHUTDOWN_GRACE_S = 3
+# What an open page asks for by itself: its stats once a second, and the event stream each time
+# it (re)connects. Answered 200 they say nothing; logged, they bury every other request.
+ROUTINE_REQUESTS = re.compile(r"/api/v1/(?:sessions/[^/]+/stats|events)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,8 +151,26 @@ def serve(settings: Settings) -> int:
         log_level="info",
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,  # a last resort: see StudioServer
     )
+    # After uvicorn.Config, which sets up uvicorn's loggers; the filter then stays on.
+    logging.getLogger("uvicorn.access").addFilter(RoutineRequestFilter())
     StudioServer(config).run()
     return 0
+
+
+class RoutineRequestFilter(logging.Filter):
+    """Drops uvicorn access lines of the page's routine polls (``ROUTINE_REQUESTS``) that
+    answered 200; a failed poll and every other request are still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a routine request that succeeded."""
+        # uvicorn logs '%s - "%s %s HTTP/%s" %d' with (client, method, path?query, version,
+        # status); anything else is not an access line and passes.
+        if not isinstance(record.args, tuple) or len(record.args) != 5:
+            return True
+        _, method, full_path, _, status = record.args
+        path = str(full_path).partition("?")[0]
+        routine = method == "GET" and ROUTINE_REQUESTS.fullmatch(path) is not None
+        return not (routine and status == 200)
 
 
 class StudioServer(uvicorn.Server):

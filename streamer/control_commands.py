@@ -41,7 +41,7 @@ def run_control(args: argparse.Namespace, settings: Settings) -> int:
     from control.migrate import shown, upgrade
     from control.moderation import audit_command_line
     from control.plans import PlanError
-    from control.subscriptions import set_plan
+    from control.subscriptions import AlreadyOnPlan, set_plan
 
     url = settings.database
     if settings.database_url == "":
@@ -58,13 +58,19 @@ def run_control(args: argparse.Namespace, settings: Settings) -> int:
                 audit_command_line(
                     session, "create_user", account.id, utcnow(), role=args.role, plan=args.plan
                 )
-            print(f"created {account.email} ({account.role}, plan {args.plan})", file=sys.stderr)
+            # Success lines go to stdout, errors to stderr (main prints them), so scripts
+            # can tell the two apart.
+            print(f"created {account.email} ({account.role}, plan {args.plan})")
         else:
             account = find_user(db, args.email)
-            with db.write() as session:
-                plan = set_plan(session, account.id, args.plan, utcnow())
-                audit_command_line(session, "set_plan", account.id, utcnow(), plan=plan.id)
-            print(f"{account.email} is on {plan.name} from now on", file=sys.stderr)
+            try:
+                with db.write() as session:
+                    plan = set_plan(session, account.id, args.plan, utcnow())
+                    audit_command_line(session, "set_plan", account.id, utcnow(), plan=plan.id)
+            except AlreadyOnPlan as already:  # what was asked for holds: not a failure
+                print(already)
+                return 0
+            print(f"{account.email} is on {plan.name} from now on")
         return 0
     except (AccountError, PlanError, LookupError) as exc:
         raise ConfigError(str(exc).strip("'\"")) from None

@@ -9,6 +9,7 @@ import secrets
 import socket
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -23,6 +24,7 @@ from control.looks import DEFAULT_LOOK, Look
 from control.operations import StreamCost, record_cost
 from control.plans import Plan, plan
 from control.streams import authorize_start, clamp_resolution, end_stream
+from control.subscriptions import current_plan
 from rigging.background import (
     Background,
     ChromaKey,
@@ -233,6 +235,8 @@ class StudioSession:
         self._events = events
         self._warnings_task: asyncio.Task[None] | None = None
         self._resize_task: asyncio.Task[None] | None = None
+        self._plan_task: asyncio.Task[None] | None = None
+        self.recordings: list[Path] = []  # files this session recorded, for their download
         self.meter: MinuteMeter | None = None
         self._cpu_at_start = 0.0
         self._tracked_at_start = 0.0
@@ -258,6 +262,7 @@ class StudioSession:
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         self.pipeline.start()
+        self._plan_task = asyncio.create_task(self._watch_plan())
         return add_start_bitrate(self.pc.localDescription.sdp, START_BITRATE_KBPS)
 
     async def go_live(self, destination: Destination) -> dict[str, Any]:
@@ -297,6 +302,7 @@ class StudioSession:
             self._meter_task = asyncio.create_task(self._run_meter(self.meter))
             self._warnings_task = asyncio.create_task(self._push_warnings(self.meter))
         log.info("session %s live to %s", self.id, destination.display)
+        self._note_recordings(live)
         return {
             "live": True,
             "destinations": [asdict(d) for d in live.destinations()],
@@ -356,10 +362,31 @@ class StudioSession:
             self._publish({"type": "stream_ended", "reason": "failed", "message": self.last_error})
             return
         live = self.pipeline.live
+        if live is not None:
+            self._note_recordings(live)
         targets = ", ".join(d.display for d in live.targets) if live is not None else ""
         message = f"{notice}; the stream restarted at that size, to {targets}"
         log.info("session %s: %s", self.id, message)
         self._publish({"type": "output_resized", "size": list(size), "message": message})
+
+    def _note_recordings(self, live: LiveOutput) -> None:
+        self.recordings += [Path(d.server_url) for d in live.targets if d.kind == "file"]
+
+    async def _watch_plan(self) -> None:
+        """Between streams nothing is debited, so nothing brings a plan change: look at each
+        minute tick instead, so the preview tracks what the new plan allows at once."""
+        while True:
+            await asyncio.sleep(self.settings.minute_tick_s)
+            if self.meter is not None:
+                continue  # live: every debit brings the plan
+            user_id = self.owner.account.id
+            plan_id = await asyncio.to_thread(self._current_plan_id, user_id)
+            if plan_id != self.owner.plan.id:
+                self._apply_plan(plan_id)
+
+    def _current_plan_id(self, user_id: int) -> str:
+        with self._db.read() as session:
+            return current_plan(session, user_id, utcnow()).id
 
     async def _record_cost(self, stream_id: str, live: LiveOutput, seconds: float) -> None:
         tracking = self.pipeline.tracking
@@ -431,6 +458,8 @@ class StudioSession:
                 stats["warnings"].append(warning)
         return stats | {
             "session_id": self.id,
+            "plan": self.owner.plan.id,
+            "recordings": [path.name for path in self.recordings],
             "connection": self.pc.connectionState,
             "preview_frames_sent": self.pipeline.preview.frames_sent,
             "error": self.last_error,
@@ -443,6 +472,8 @@ class StudioSession:
             return
         self.closed.set()
         self.end_reason = reason
+        if self._plan_task is not None:
+            self._plan_task.cancel()
         try:
             await self.stop_live("session_closed")
             await self.pipeline.close()

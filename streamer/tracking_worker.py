@@ -78,6 +78,8 @@ class TrackingWorker:
     def reconfigure(self, settings: TrackingSettings) -> None:
         """Track other features or at another quality (a plan change), from the next frame."""
         self.settings = settings
+        # Times of stages no longer run would otherwise be shown as if they still were.
+        self.stage_times = {}
         tracker = self._tracker
         if tracker is not None:
             tracker.reconfigure(settings.features, settings.quality)

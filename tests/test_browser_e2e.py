@@ -107,7 +107,7 @@ def test_page_goes_live_into_nginx_and_shows_the_output(
     fps = float(stat(page, "output_fps").split()[0])
     page.screenshot(path=tmp_path / "studio-live.png")
     expect(page.locator('[data-stat="frames_decoded"]')).not_to_have_text(str(decoded_live))
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.locator("#status")).to_have_text(
         re.compile(r"^Stopped after \d+ s$"), timeout=15_000
     )
@@ -143,14 +143,24 @@ def test_record_to_file_from_the_page(page: Page, studio_process: StudioProcess)
     expect(page.locator('[data-stat="live_seconds"]')).to_have_text(
         re.compile(r"^[2-9] s$"), timeout=15_000
     )
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.locator("#status")).to_have_text(re.compile(r"^Stopped after"), timeout=15_000)
     expect(page.locator("#target")).to_contain_text("Saved to ")
-    saved = Path(page.locator("#target").inner_text().removeprefix("Saved to "))
+    download_link = page.locator("#target").get_by_role("link", name=re.compile("^Download"))
+    expect(download_link).to_be_visible()  # the studio may be on another machine
+    saved = Path(page.locator("#target").inner_text().removeprefix("Saved to ").split(" ")[0])
     assert saved.parent == studio_process.data_dir / "recordings"
     probe = ffprobe(saved)
     assert probe.codecs == {"video": "h264", "audio": "aac"}
     assert probe.duration_s >= 2
+    with page.expect_download() as download:
+        download_link.click()
+    assert download.value.suggested_filename == saved.name
+    assert Path(download.value.path()).read_bytes() == saved.read_bytes()
+
+    page.get_by_role("button", name="Stop camera").click()
+    expect(page.locator("#status")).to_have_text("Camera off")
+    expect(page.get_by_role("button", name="Start camera")).to_be_focused()
 
 
 def test_closing_the_tab_ends_the_session_and_the_stream(
@@ -364,7 +374,7 @@ def test_the_avatar_goes_live_and_switches_mid_stream(
         re.compile(rf"^({switched_at + 4}|{switched_at + 5}|\d\d+) s$"), timeout=20_000
     )
     page.screenshot(path=tmp_path / "studio-avatar.png")
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.locator("#status")).to_have_text(re.compile(r"^Stopped after"), timeout=15_000)
     assert page.console_errors == []  # type: ignore[attr-defined]
 

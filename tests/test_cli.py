@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import ssl
@@ -14,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from config import load_settings
+from streamer.cli import RoutineRequestFilter
 from tests.support.media import (
     WOMAN_VIDEO,
     ffprobe,
@@ -142,3 +145,47 @@ def test_serve_says_when_its_port_is_taken() -> None:
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "VIDA studio on" not in result.stderr
+
+
+def _access_line(method: str, path: str, status: int) -> logging.LogRecord:
+    """An access log record as uvicorn makes it."""
+    return logging.LogRecord(
+        "uvicorn.access", logging.INFO, "h11_impl.py", 477, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:50412", method, path, "1.1", status), None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "logged"),
+    [
+        ("GET", "/api/v1/sessions/3f9a0c/stats", 200, False),  # the page's poll, every second
+        ("GET", "/api/v1/sessions/3f9a0c/stats?t=1", 200, False),
+        ("GET", "/api/v1/events", 200, False),
+        ("GET", "/api/v1/sessions/3f9a0c/stats", 404, True),  # a failed poll says something
+        ("GET", "/api/v1/events", 401, True),
+        ("GET", "/api/v1/sessions/3f9a0c", 200, True),
+        ("POST", "/api/v1/sessions/3f9a0c/live", 200, True),
+        ("GET", "/api/v1/admin/stats", 200, True),  # only the page's own polls are routine
+        ("GET", "/static/stats", 200, True),
+    ],
+)
+def test_the_access_log_leaves_out_only_successful_routine_polls(
+    method: str, path: str, status: int, logged: bool
+) -> None:
+    record = _access_line(method, path, status)
+    assert RoutineRequestFilter().filter(record) is logged
+    assert "HTTP/1.1" in record.getMessage()  # the record is one uvicorn could print
+
+
+def test_serve_installs_the_access_log_filter(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    import streamer.cli as cli
+
+    access = logging.getLogger("uvicorn.access")
+    monkeypatch.setattr(access, "filters", [])
+    monkeypatch.setattr(cli.StudioServer, "run", lambda self: None)
+    monkeypatch.setattr("streamer.app.create_app", lambda settings: object())
+    settings = load_settings({"VIDA_DATA_DIR": str(tmp_path), "VIDA_PORT": str(free_port())})
+    assert cli.serve(settings) == 0
+    assert [type(f) for f in access.filters] == [RoutineRequestFilter]
+    assert not access.filter(_access_line("GET", "/api/v1/sessions/a/stats", 200))
+    assert access.filter(_access_line("GET", "/api/v1/sessions/a/stats", 500))

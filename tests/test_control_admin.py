@@ -54,6 +54,11 @@ async def test_an_admin_manages_a_user_and_every_action_is_audited(settings: Set
         assert (await admin.post(f"/admin/users/{uid}/plan", json={"plan": "zeus"})).json() == {
             "plan": "zeus"
         }
+        same = await admin.post(f"/admin/users/{uid}/plan", json={"plan": "zeus"})
+        assert same.status_code == 409 and same.json()["error"] == {
+            "code": "already_on_plan",
+            "message": f"{fan['email']} is on Zeus already",
+        }  # and no second audit entry: see the actions below
         bad_plan = await admin.post(f"/admin/users/{uid}/plan", json={"plan": "platinum"})
         assert bad_plan.status_code == 422 and "no plan 'platinum'" in bad_plan.text
         await admin.post(f"/admin/users/{uid}/warn", json={"message": "be nice"})

@@ -11,7 +11,7 @@ from control.clock import utcnow
 from control.db import Database
 from control.models import Avatar
 from tests.support.media import SHARED_ASSETS
-from tests.support.studio import running_studio, sign_up
+from tests.support.studio import running_studio, sign_up, wait_until
 
 pytestmark = pytest.mark.slow
 ROBOT = SHARED_ASSETS / "models" / "RobotExpressive.glb"  # CC0, see ../shared/assets/LICENSES.md
@@ -61,15 +61,77 @@ async def test_a_free_streamer_picks_one_preset_and_meets_the_limit(settings: Se
 
         mine = await free.post(f"/avatars/presets/{robot}")
         assert mine.status_code == 201 and mine.json()["status"] == "ready"
-        again = await free.post(f"/avatars/presets/{robot}")
-        assert again.status_code == 409 and again.json()["error"]["code"] == "avatar_limit"
-        assert "the Free plan holds 1 avatar" in again.json()["error"]["message"]
+        again = await free.post(f"/avatars/presets/{robot}")  # the real reason comes first
+        assert again.status_code == 409 and again.json()["error"] == {
+            "code": "preset_already_added",
+            "message": "you have Robot already: it is in My Avatars",
+        }
+        gallery = (await free.get("/avatars/presets")).json()["items"]
+        assert {(p["name"], p["added"]) for p in gallery} == {
+            ("VIDA default", False),
+            ("Robot", True),
+            ("Golden robot", False),
+        }
+        default = next(p["id"] for p in gallery if p["name"] == "VIDA default")
+        full = await free.post(f"/avatars/presets/{default}")
+        assert full.status_code == 409 and full.json()["error"]["code"] == "avatar_limit"
+        assert "the Free plan holds 1 avatar" in full.json()["error"]["message"]
 
         active = await free.put("/me/active-avatar", json={"avatar_id": mine.json()["id"]})
         assert active.json()["active"]
         listing = (await free.get("/avatars")).json()
-        assert listing["slots"] == 1 and listing["active_avatar_id"] == mine.json()["id"]
+        assert (listing["slots"], listing["used"]) == (1, 1)  # "1 of 1 avatar"
+        assert listing["active_avatar_id"] == mine.json()["id"]
         assert [a["active"] for a in listing["items"]] == [True]
+
+        assert (await free.delete(f"/avatars/{mine.json()['id']}")).status_code == 204
+        gallery = (await free.get("/avatars/presets")).json()["items"]
+        assert not any(p["added"] for p in gallery)  # gone: it may be added again
+        assert (await free.post(f"/avatars/presets/{robot}")).status_code == 201
+
+
+async def test_a_failed_upload_stays_listed_but_takes_no_slot(settings: Settings) -> None:
+    async with running_studio(settings) as studio, studio.client() as fan:
+        robot, _ = add_presets(settings)
+        await sign_up(fan, "fan@example.com", plan="reply_guy", settings=settings)  # 3 avatars
+        broken = await fan.post(
+            "/avatars", params={"filename": "broken.glb"}, content=b"glTF" + bytes(40)
+        )
+        assert broken.status_code == 201, broken.text
+
+        async def mine() -> dict:
+            return (await fan.get("/avatars")).json()
+
+        async def failed() -> bool:
+            return (await mine())["items"][0]["status"] == "failed"
+
+        await wait_until(failed, timeout=30)
+        listing = await mine()
+        assert (listing["slots"], listing["used"], listing["total"]) == (3, 0, 1)
+        assert listing["items"][0]["error"]  # listed, so the user sees why
+
+        default = next(
+            p["id"]
+            for p in (await fan.get("/avatars/presets")).json()["items"]
+            if p["name"] == "VIDA default"
+        )
+        for preset in (robot, default):
+            assert (await fan.post(f"/avatars/presets/{preset}")).status_code == 201
+        third = await fan.post(
+            "/avatars", params={"filename": "me.glb"}, content=ROBOT.read_bytes()
+        )
+        assert third.status_code == 201, third.text  # the failed one left this slot free
+        listing = await mine()
+        assert (listing["slots"], listing["used"], listing["total"]) == (3, 3, 4)
+        fourth = await fan.post(
+            "/avatars", params={"filename": "me.glb"}, content=ROBOT.read_bytes()
+        )
+        assert fourth.status_code == 409 and fourth.json()["error"]["code"] == "avatar_limit"
+        assert "the Reply Guy plan holds 3 avatars" in fourth.json()["error"]["message"]
+
+        assert (await fan.delete(f"/avatars/{broken.json()['id']}")).status_code == 204
+        listing = await mine()
+        assert (listing["used"], listing["total"]) == (3, 3)
 
 
 async def test_uploads_are_checked_stored_pending_and_kept_to_the_plan(

@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from control.db import Database
+from control.models import Subscription
 from control.moderation import audit_log
 
 VIDA = str(Path(sys.executable).parent / "vida")
@@ -27,7 +30,7 @@ def test_operators_create_users_and_change_plans(tmp_path: Path) -> None:
         "admin", "create-user", "Op@Example.com", "--role", "admin", "--plan", "goat",
         env=env | {"VIDA_ADMIN_PASSWORD": "correct horse battery"},
     )  # fmt: skip
-    assert made.returncode == 0 and "created op@example.com (admin, plan goat)" in made.stderr
+    assert made.returncode == 0 and made.stdout == "created op@example.com (admin, plan goat)\n"
     again = vida(
         "admin", "create-user", "op@example.com",
         env=env | {"VIDA_ADMIN_PASSWORD": "correct horse battery"},
@@ -36,14 +39,24 @@ def test_operators_create_users_and_change_plans(tmp_path: Path) -> None:
     no_password = vida("admin", "create-user", "x@example.com", env=env)
     assert no_password.returncode == 2 and "set VIDA_ADMIN_PASSWORD" in no_password.stderr
     moved = vida("admin", "set-plan", "op@example.com", "spartan", env=env)
-    assert moved.returncode == 0 and "is on Spartan from now on" in moved.stderr
+    assert moved.returncode == 0 and moved.stdout == "op@example.com is on Spartan from now on\n"
+    same = vida("admin", "set-plan", "op@example.com", "spartan", env=env)
+    assert (same.returncode, same.stdout) == (0, "op@example.com is on Spartan already\n")
+    assert "Spartan" not in same.stderr  # stderr is for errors
     unknown = vida("admin", "set-plan", "nobody@example.com", "spartan", env=env)
     assert unknown.returncode == 2 and "no account with the e-mail address" in unknown.stderr
     db = Database(f"sqlite:///{tmp_path / 'data' / 'vida.db'}")
     entries = audit_log(db, 1, 10).items
+    with db.read() as session:
+        subscriptions = session.scalars(select(Subscription).order_by(Subscription.id)).all()
+        # the second set-plan to Spartan neither ended nor restarted the subscription
+        assert [(s.plan, s.status) for s in subscriptions] == [
+            ("goat", "ended"),
+            ("spartan", "active"),
+        ]
     db.close()
     assert [(e["action"], e["admin_id"], e["details"]["via"]) for e in entries] == [
-        ("set_plan", None, "command line"),  # newest first; the refused ones left no entry
+        ("set_plan", None, "command line"),  # newest first; refused and no-op ones left none
         ("create_user", None, "command line"),
     ]
     assert entries[0]["details"]["plan"] == "spartan" and "@" in entries[0]["details"]["by"]

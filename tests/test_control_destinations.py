@@ -101,6 +101,32 @@ async def test_destinations_are_saved_with_presets_and_keys_never_come_back(
     assert stat.S_IMODE(settings.secret_key_file.stat().st_mode) == 0o600
 
 
+async def test_a_url_that_is_not_rtmp_is_explained_where_it_was_typed(settings: Settings) -> None:
+    expected = "server URL must start with rtmp:// or rtmps:// (it starts with 'rtmp//oops')"
+    async with running_studio(settings) as studio:
+        api = studio.api
+        typo = {"platform": "custom", "server_url": "rtmp//oops/live", "stream_key": KEY}
+        saved = await api.post("/destinations", json=typo)
+        assert saved.status_code == 422  # the Destinations page has no Record to file choice
+        assert saved.json()["error"] == {"code": "invalid_destination", "message": expected}
+        good = await api.post("/destinations", json={"platform": "twitch", "stream_key": KEY})
+        changed = await api.patch(
+            f"/destinations/{good.json()['id']}", json={"server_url": "rtmp//oops/live"}
+        )
+        assert changed.json()["error"]["message"] == expected
+
+        page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
+        one_off = await api.post(
+            f"/sessions/{page.session_id}/live",
+            json={"kind": "rtmp", "server_url": "rtmp//oops/live", "stream_key": KEY},
+        )
+        await page.close()
+        assert one_off.status_code == 422  # the studio's own fields sit beside Record to file
+        assert one_off.json()["error"]["message"] == (
+            f"{expected}; choose Record to file to record locally"
+        )
+
+
 async def test_another_users_destinations_are_out_of_reach(settings: Settings) -> None:
     async with running_studio(settings) as studio, studio.client() as stranger:
         mine = (

@@ -135,6 +135,30 @@ def test_a_suspended_user_cannot_stream_until_it_lapses(db: Database) -> None:
     authorize_start(db, user_id, 1280, 720, [], "w", T0 + timedelta(days=3, seconds=1))
 
 
+def test_a_suspended_user_is_told_the_admins_reason(db: Database) -> None:
+    user_id = new_user(db)
+    with db.write() as session:
+        session.add(
+            Suspension(
+                user_id=user_id,
+                level=2,
+                reason="  Testing suspension ",
+                starts_at=T0,
+                ends_at=T0 + timedelta(days=3),
+            )
+        )
+    with pytest.raises(StreamRefused) as refused:
+        authorize_start(db, user_id, 1280, 720, [], "w", T0 + timedelta(hours=1))
+    assert str(refused.value) == (
+        "this account is suspended until 2026-11-28 12:00 UTC: Testing suspension"
+    )
+    with db.write() as session:
+        session.add(Suspension(user_id=user_id, level=7, reason="", starts_at=T0, ends_at=None))
+    with pytest.raises(StreamRefused) as forever:  # no reason given: no dangling colon
+        authorize_start(db, user_id, 1280, 720, [], "w", T0 + timedelta(hours=1))
+    assert str(forever.value) == "this account is suspended for good"
+
+
 def test_the_weekly_allowance_resets_on_monday_utc(db: Database) -> None:
     user_id = new_user(db)  # free: 15 minutes a week
     assert week_start(T0).weekday() == 0 and week_start(T0) < T0

@@ -44,6 +44,30 @@ def test_unusable_urls_are_rejected_with_a_reason(url: str, message: str) -> Non
         rtmp_destination(url, "key")
 
 
+@pytest.mark.parametrize(
+    ("url", "start"),
+    [
+        ("rtmp//oops/app/live_SECRET", "rtmp//oops"),  # the key after the host is not shown
+        ("https://example.com/app", "https://example.com"),
+        ("example.com/app", "example.com"),
+        ("rtmp:/example.com/app", "rtmp:"),
+        ("http://me:hunter2@example.com/app", "http://****@example.com"),
+    ],
+)
+def test_a_url_that_is_not_rtmp_is_quoted_back_up_to_its_host(url: str, start: str) -> None:
+    with pytest.raises(InvalidDestination) as error:
+        rtmp_destination(url, "key")
+    assert str(error.value) == (
+        f"server URL must start with rtmp:// or rtmps:// (it starts with {start!r}); "
+        "choose Record to file to record locally"
+    )
+
+
+def test_an_empty_url_asks_for_one() -> None:
+    with pytest.raises(InvalidDestination, match="enter the server URL"):
+        rtmp_destination("   ", "key")
+
+
 def test_key_with_spaces_is_rejected_without_echoing_it() -> None:
     with pytest.raises(InvalidDestination) as error:
         rtmp_destination("rtmp://example.com/app", "my secret key")

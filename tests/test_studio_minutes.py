@@ -16,7 +16,7 @@ from control.db import Database
 from control.minutes import balance, debit
 from control.models import StreamSession, Suspension, User
 from control.streams import end_stream
-from tests.support.control import add_stream
+from tests.support.control import add_stream, change_plan
 from tests.support.media import PictureTrack, ToneTrack, ffprobe, moving_person_frames
 from tests.support.studio import connect_page, running_studio, sign_up, wait_until
 
@@ -229,3 +229,45 @@ async def test_the_page_chooses_a_size_within_the_plan_and_the_studio(settings: 
     assert sizes == [(640, 360), (1280, 720)]  # goat asked 360p; free asked 1080p, plan: 720p
     assert config["resolutions"] == ["360p", "480p", "720p", "1080p"]
     assert bad.status_code == 422 and "resolution" in bad.text
+
+
+async def test_a_plan_change_reaches_a_session_that_is_not_live(settings: Settings) -> None:
+    settings = settings.replace(minute_tick_s=0.3)
+    async with running_studio(settings) as studio, studio.client() as api:
+        await sign_up(api, "previewer@example.com")  # free: face and eyes only
+        page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
+        stats_url = f"/sessions/{page.session_id}/stats"
+        assert (await api.get(stats_url)).json()["plan"] == "free"
+        change_plan(settings.database, "previewer@example.com", "zeus")
+
+        async def upgraded() -> bool:
+            stats = (await api.get(stats_url)).json()
+            return stats["plan"] == "zeus" and "hand" in stats["tracking"]["features"]
+
+        await wait_until(upgraded, timeout=10)  # within a tick or two, nothing streamed
+        assert not (await api.get(stats_url)).json()["live"]
+        await page.close()
+
+
+async def test_the_streamer_downloads_what_the_session_recorded(settings: Settings) -> None:
+    async with running_studio(settings) as studio, studio.client() as stranger:
+        api = studio.api
+        page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
+        live = await api.post(f"/sessions/{page.session_id}/live", json={"kind": "record"})
+        recording = Path(live.json()["destinations"][0]["name"].removeprefix("file "))
+
+        async def streamed() -> bool:
+            return (await api.get(f"/sessions/{page.session_id}/stats")).json()["output_fps"] > 0
+
+        await wait_until(streamed, timeout=10)
+        await api.post(f"/sessions/{page.session_id}/stop")
+        stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
+        assert stats["recordings"] == [recording.name]
+        download = await api.get(f"/sessions/{page.session_id}/recordings/0")
+        assert download.status_code == 200 and download.content == recording.read_bytes()
+        assert recording.name in download.headers["content-disposition"]
+        assert (await api.get(f"/sessions/{page.session_id}/recordings/1")).status_code == 404
+        await sign_up(stranger, "stranger@example.com")
+        theirs = await stranger.get(f"/sessions/{page.session_id}/recordings/0")
+        assert theirs.status_code == 404
+        await page.close()

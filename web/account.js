@@ -118,6 +118,7 @@ function renderUsage(me, usage) {
   const most = Math.max(60, ...usage.days.map((d) => d.seconds));
   const total = usage.days.reduce((sum, d) => sum + d.seconds, 0);
   ui.chart.setAttribute("aria-label", `${duration(total)} streamed in the last 28 days`);
+  ui.chart.dataset.peak = `busiest day: ${duration(Math.max(...usage.days.map((d) => d.seconds)))}`;
   ui.chart.replaceChildren(...usage.days.map((day) => h("div", {
     class: "bar", style: `--value:${day.seconds / most}`,
     title: `${dateText(day.date)}: ${duration(day.seconds)}`,

@@ -11,11 +11,12 @@ import { account, onEvent, refreshAccount } from "./session.js";
 const ui = {
   slots: $("avatar-slots"), error: $("avatars-error"), active: $("active-body"),
   form: $("upload-form"), file: $("avatar-file"), name: $("avatar-name"), upload: $("upload"),
-  note: $("upload-note"), presets: $("presets"), grid: $("avatar-grid"),
+  note: $("upload-note"), uploadError: $("upload-error"), presets: $("presets"),
+  grid: $("avatar-grid"),
   dialog: $("confirm-delete"), confirmText: $("confirm-text"),
 };
 const state = {
-  items: [], slots: 0, activeId: null, presets: [], loaded: false,
+  items: [], slots: 0, used: 0, activeId: null, presets: [], loaded: false,
   uploading: null, // { name, fraction } while a file is on its way
   busy: false,
   pushed: new Map(), // avatar id → its newest pushed state (may arrive before the list has it)
@@ -37,7 +38,7 @@ async function load() {
       plans(), // the names of the plans that unlock presets
     ]);
     Object.assign(state, {
-      items: mine.items, slots: mine.slots, activeId: mine.active_avatar_id,
+      items: mine.items, slots: mine.slots, used: mine.used, activeId: mine.active_avatar_id,
       presets: presets.items, loaded: true,
     });
     for (const avatar of state.items) catchUp(avatar);
@@ -49,7 +50,8 @@ async function load() {
 
 function thumbnail(avatar, size = 128) {
   if (!avatar.has_thumbnail) {
-    return h("div", { class: "thumb empty", style: `--size:${size}px`, "aria-hidden": "true" }, "…");
+    const mark = avatar.status === "failed" ? "✕" : "…"; // failed, or not pictured yet
+    return h("div", { class: "thumb empty", style: `--size:${size}px`, "aria-hidden": "true" }, mark);
   }
   // The avatar's id and status in the address: a new picture is fetched once it is ready.
   return h("img", {
@@ -59,25 +61,33 @@ function thumbnail(avatar, size = 128) {
 }
 
 // The avatar in its idle motion (breathing, blinking): a few seconds made when it was
-// processed, looped. Controls, because moving pictures must be pausable (WCAG 2.2.2).
+// processed, looped, with a pause button (moving pictures must be pausable: WCAG 2.2.2).
 function moving(avatar) {
   const video = h("video", {
     class: "thumb", src: `/api/v1/avatars/${avatar.id}/preview`, width: 160, height: 160,
-    style: "--size:160px", autoplay: true, loop: true, muted: true, playsinline: true,
-    controls: true, "aria-label": `${avatar.name}, moving as when nothing is tracked`,
+    style: "--size:160px", poster: `/api/v1/avatars/${avatar.id}/thumbnail?v=${avatar.status}`,
+    autoplay: true, loop: true, muted: true, playsinline: true,
+    "aria-label": `${avatar.name}, moving as when nothing is tracked`,
   });
   video.muted = true; // the property, not only the attribute, lets every browser autoplay
-  return video;
+  const toggle = h("button", { type: "button", "aria-pressed": "false" }, "Pause");
+  toggle.addEventListener("click", () => {
+    if (video.paused) video.play(); else video.pause();
+    toggle.textContent = video.paused ? "Play" : "Pause";
+    toggle.setAttribute("aria-pressed", String(video.paused));
+  });
+  return h("div", { class: "clip" }, video, toggle);
 }
 
+// Failed uploads are listed (with why) but hold no slot.
 function full() {
-  return state.items.length >= state.slots;
+  return state.used >= state.slots;
 }
 
 function render() {
   if (!state.loaded) return;
   const plan = account()?.plan;
-  const count = `${state.items.length} of ${state.slots} avatar${state.slots === 1 ? "" : "s"}`;
+  const count = `${state.used} of ${state.slots} avatar${state.slots === 1 ? "" : "s"}`;
   ui.slots.textContent = `${count} · ${plan?.name ?? ""} plan${full() ? " · all used: delete one to add another, or move to a bigger plan" : ""}`;
   ui.slots.classList.toggle("warn", full());
   renderActive();
@@ -138,6 +148,8 @@ function renderPresets() {
           h("span", {}, preset.name),
           preset.locked
             ? h("span", { class: "lock" }, `Needs ${planName(preset.required_plan)}`)
+            : preset.added
+            ? h("span", { class: "badge ok" }, "Added")
             : h("button", {
               type: "button", disabled: full() || state.busy,
               "aria-label": `Add ${preset.name}`, onclick: () => addPreset(preset),
@@ -200,11 +212,12 @@ async function act(work) {
   }
 }
 
-function setActive(avatar) {
-  return act(async () => {
+async function setActive(avatar) {
+  await act(async () => {
     await call("PUT", "/me/active-avatar", { avatar_id: avatar.id });
     state.activeId = avatar.id; // the pushed event says the same, to the other tabs too
   });
+  $("active-title").focus(); // the button pressed is disabled now: land on what changed
 }
 
 function addPreset(preset) {
@@ -215,18 +228,33 @@ function remove(avatar) {
   ui.confirmText.textContent = `${avatar.name} will be gone for good${avatar.id === state.activeId ? ", and streams go back to VIDA's default avatar" : ""}.`;
   ui.dialog.returnValue = "";
   ui.dialog.showModal();
-  ui.dialog.addEventListener("close", () => {
-    if (ui.dialog.returnValue === "delete") act(() => call("DELETE", `/avatars/${avatar.id}`));
+  ui.dialog.addEventListener("close", async () => {
+    if (ui.dialog.returnValue !== "delete") return;
+    await act(() => call("DELETE", `/avatars/${avatar.id}`));
+    $("grid-title").focus(); // its card is gone: land on the list it was in
   }, { once: true });
+}
+
+function showUploadError(message) {
+  ui.uploadError.textContent = message;
+  ui.uploadError.hidden = !message;
 }
 
 async function submitUpload(event) {
   event.preventDefault();
   const file = ui.file.files[0];
-  if (!file) return showError("Choose a .glb or .vrm file first.");
+  const plan = account()?.plan;
+  if (!file) return showUploadError("Choose a .glb or .vrm file first.");
+  if (!/\.(glb|vrm)$/i.test(file.name)) {
+    return showUploadError(`${file.name} is not a GLB or VRM file: export the model as .glb or .vrm.`);
+  }
+  if (plan && file.size > plan.max_upload_mb * 1048576) { // say so before sending it all
+    const size = (file.size / 1048576).toFixed(0);
+    return showUploadError(`${file.name} is ${size} MB: the ${plan.name} plan takes avatar files up to ${plan.max_upload_mb} MB.`);
+  }
   const query = new URLSearchParams({ filename: file.name, name: ui.name.value.trim() });
   state.uploading = { name: file.name, fraction: 0 };
-  showError("");
+  showUploadError("");
   render();
   try {
     const stored = await upload(`/avatars?${query}`, file, (fraction) => {
@@ -238,7 +266,7 @@ async function submitUpload(event) {
     catchUp(stored);
     render();
   } catch (error) {
-    showError(error.message);
+    showUploadError(error.message);
   } finally {
     state.uploading = null;
     await load();

@@ -9,6 +9,7 @@ import { onShow } from "./router.js";
 import { onEvent } from "./session.js";
 
 const MAX_IMAGE_MB = 20; // the server's limit (control/backgrounds.py), checked here first
+const PICTURE_HINT = `PNG or JPEG, up to ${MAX_IMAGE_MB} MB; it is scaled to fill the picture.`;
 
 const root = $("backgrounds-root");
 const state = { items: [], chosen: null, loaded: false, busy: false, uploading: null };
@@ -21,26 +22,33 @@ function build() {
   ui.colour = h("input", { id: "bg-colour", type: "color", value: "#1e90ff" });
   ui.colourName = h("input", { id: "bg-colour-name", type: "text", maxlength: 100, autocomplete: "off" });
   ui.file = h("input", { id: "bg-file", type: "file", accept: "image/png,image/jpeg" });
-  ui.note = h("p", { class: "hint", id: "bg-upload-note" },
-    `PNG or JPEG, up to ${MAX_IMAGE_MB} MB; it is scaled to fill the picture.`);
+  ui.note = h("p", { class: "hint", id: "bg-upload-note" }, PICTURE_HINT);
+  ui.uploadError = h("p", { class: "error", role: "alert", hidden: true });
+  ui.confirmText = h("p", {});
+  ui.dialog = h("dialog", { "aria-labelledby": "bg-confirm-title" },
+    h("form", { method: "dialog" },
+      h("h3", { id: "bg-confirm-title" }, "Delete this background?"), ui.confirmText,
+      h("div", { class: "actions" },
+        h("button", { value: "cancel", autofocus: true }, "Keep it"),
+        h("button", { value: "delete", class: "danger" }, "Delete"))));
   root.append(
     ui.error,
     h("article", { class: "panel", "aria-labelledby": "bg-current-title" },
-      h("h3", { id: "bg-current-title" }, "In your streams now"), ui.current),
+      h("h3", { id: "bg-current-title", tabindex: "-1" }, "In your streams now"), ui.current),
     h("div", { class: "background-add" },
       h("form", { class: "panel", "aria-labelledby": "bg-picture-title", onsubmit: uploadPicture },
         h("h3", { id: "bg-picture-title" }, "Your own picture"),
-        h("label", { for: "bg-file" }, "Picture file"), ui.file, ui.note,
+        h("label", { for: "bg-file" }, "Picture file"), ui.file, ui.note, ui.uploadError,
         h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Upload picture"))),
       h("form", { class: "panel", "aria-labelledby": "bg-colour-title", onsubmit: saveColour },
-        h("h3", { id: "bg-colour-title" }, "A solid colour or chroma green"),
+        h("h3", { id: "bg-colour-title" }, "A solid colour"),
         h("label", { for: "bg-colour" }, "Colour"), ui.colour,
         h("label", { for: "bg-colour-name" }, "Name (optional)"), ui.colourName,
-        h("div", { class: "actions" },
-          h("button", { type: "submit", class: "primary" }, "Save colour"),
-          h("button", { type: "button", onclick: saveChroma }, "Add chroma green")),
-        h("p", { class: "hint" }, "Chroma green lets OBS key the avatar over your own scene."))),
+        h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save colour")),
+        h("p", { class: "hint" },
+          "To key the avatar over your own scene in OBS, use VIDA's Chroma green below."))),
     ui.catalogue,
+    ui.dialog,
   );
 }
 
@@ -133,15 +141,24 @@ async function act(work) {
   }
 }
 
-function choose(id) {
-  return act(async () => {
+async function choose(id) {
+  await act(async () => {
     const look = await call("PATCH", "/me/look", { background_id: id });
     state.chosen = look.background_id;
   });
+  $("bg-current-title").focus(); // the button pressed is gone: land on what changed
 }
 
 function remove(background) {
-  return act(() => call("DELETE", `/backgrounds/${background.id}`));
+  const inUse = background.id === state.chosen;
+  ui.confirmText.textContent = `${background.name} will be gone for good${inUse ? ", and streams go back to the studio's default background" : ""}.`;
+  ui.dialog.returnValue = "";
+  ui.dialog.showModal();
+  ui.dialog.addEventListener("close", async () => {
+    if (ui.dialog.returnValue !== "delete") return;
+    await act(() => call("DELETE", `/backgrounds/${background.id}`));
+    $("bg-current-title").focus();
+  }, { once: true });
 }
 
 function saveColour(event) {
@@ -153,28 +170,40 @@ function saveColour(event) {
   });
 }
 
-function saveChroma() {
-  return act(() => call("POST", "/backgrounds", { kind: "chroma", name: "Chroma green" }));
+function showUploadError(message) {
+  ui.uploadError.textContent = message;
+  ui.uploadError.hidden = !message;
 }
 
-function uploadPicture(event) {
+async function uploadPicture(event) {
   event.preventDefault();
   const file = ui.file.files[0];
-  if (!file) return showError("Choose a PNG or JPEG picture first.");
+  ui.note.textContent = PICTURE_HINT;
+  showUploadError("");
+  if (!file) return showUploadError("Choose a PNG or JPEG picture first.");
   if (!["image/png", "image/jpeg"].includes(file.type)) {
-    return showError(`${file.name} is not a PNG or JPEG picture.`);
+    return showUploadError(`${file.name} is not a PNG or JPEG picture.`);
   }
   if (file.size > MAX_IMAGE_MB * 1024 * 1024) {
-    return showError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB: pictures can be up to ${MAX_IMAGE_MB} MB.`);
+    const size = (file.size / 1048576).toFixed(0);
+    return showUploadError(`${file.name} is ${size} MB: pictures can be up to ${MAX_IMAGE_MB} MB.`);
   }
   const name = file.name.replace(/\.[^.]+$/, "");
-  return act(async () => {
+  state.busy = true;
+  render();
+  try {
     await upload(`/backgrounds/image?${new URLSearchParams({ name })}`, file, (fraction) => {
       ui.note.textContent = `Uploading ${file.name}: ${Math.round(fraction * 100)}%`;
     });
     ui.file.value = "";
     ui.note.textContent = `Uploaded ${file.name}.`;
-  });
+  } catch (error) {
+    ui.note.textContent = PICTURE_HINT;
+    showUploadError(`${file.name}: ${error.message}`);
+  } finally {
+    state.busy = false;
+    await load();
+  }
 }
 
 export function startBackgrounds() {

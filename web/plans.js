@@ -45,7 +45,7 @@ export const LIMIT_ROWS = [
   ["Smoothness / responsiveness", (p) =>
     `${percent(p.animation_smoothness)} / ${percent(p.animation_responsiveness)}`],
   ["Your own avatars", (p) => yes(p.custom_avatars)],
-  ["Upload size", (p) => `${p.max_upload_mb} MB`],
+  ["Upload size", (p) => (p.custom_avatars ? `${p.max_upload_mb} MB` : "—")],
   ["Bones / face shapes", (p) => `${p.max_bones} / ${p.max_morph_targets}`],
   ["Marketplace", (p) => yes(p.marketplace)],
   ["API keys", (p) => yes(p.api_access)],

@@ -47,7 +47,7 @@ function renderFeatures() {
   ui.features.replaceChildren(...FEATURES.map(([key, label]) => h("li", {
     class: plan[key] ? "on" : "off",
   }, plan[key]
-    ? `${label}: tracked`
+    ? `${label}: in your plan`
     : `${label}: off — from ${firstPlanWith((p) => p[key])}`)));
 }
 

@@ -1,7 +1,7 @@
 // The studio page: connect the camera, go live, show what goes out and how it is doing.
 
 import { call, closeSession } from "./api.js";
-import { $, duration } from "./dom.js";
+import { $, duration, h } from "./dom.js";
 import { account, onAccount, onEvent, refreshAccount, setAccount } from "./session.js";
 import {
   chosenDestination, chosenResolution, setConnected, showSaved, startStudioControls,
@@ -17,11 +17,12 @@ const ui = {
   streamKey: $("stream-key"), goLive: $("go-live"), stop: $("stop"), error: $("error"),
   badge: $("live-badge"), stats: $("stats"), warnings: $("warnings"), target: $("target"),
   showTracking: $("show-tracking"), calibrate: $("calibrate"), trackingNote: $("tracking-note"),
-  previewCaption: $("preview-caption"),
+  previewCaption: $("preview-caption"), stopCamera: $("stop-camera"),
 };
 const state = {
   pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null,
   target: null, failedPolls: 0, calibrating: false,
+  focusNext: null, // where focus goes once the page has changed (a pressed button went away)
   trackingOff: false, // the server tracks nothing for this session
   toggling: false, // a Show tracking change is on its way: the server's answer is stale
   changes: 0, // Go live, Stop, Show tracking presses: a stats reply asked for before is stale
@@ -63,6 +64,12 @@ function render() {
     ? "Tracking view — only you see this; the stream is unchanged"
     : "Output preview — what goes out";
   ui.calibrate.disabled = !connected || state.trackingOff || state.calibrating;
+  ui.stopCamera.hidden = !connected;
+  ui.stopCamera.disabled = state.busy || state.live;
+  if (state.focusNext && !state.focusNext.disabled) {
+    state.focusNext.focus();
+    state.focusNext = null;
+  }
 }
 
 function showWarnings(texts) {
@@ -130,6 +137,7 @@ function showStats(s) {
   }
   showTrackingStats(s.tracking);
   showWarnings(s.warnings);
+  if (s.plan && current && s.plan !== current.plan.id) refreshAccount(); // the plan changed
 }
 
 // The stream ended without Stop: the server is the truth (every destination failed, or a
@@ -152,6 +160,16 @@ function endedTarget() {
   const file = state.target?.startsWith("file ") ? state.target.slice(5) : null;
   showTarget(file ? `Saved to ${file}` : "");
   state.target = null;
+  if (file && state.sessionId) offerDownloads(state.sessionId);
+}
+
+// A recording lies on the studio's machine: offer it to the browser, which may be elsewhere.
+async function offerDownloads(sessionId) {
+  const stats = await call("GET", `/sessions/${sessionId}/stats`).catch(() => null);
+  if (!stats?.recordings?.length || sessionId !== state.sessionId) return;
+  ui.target.append(" ", ...stats.recordings.map((name, index) => h("a", {
+    href: `/api/v1/sessions/${sessionId}/recordings/${index}`, download: name,
+  }, `Download ${name}`)));
 }
 
 async function refreshStats() {
@@ -164,7 +182,10 @@ async function refreshStats() {
     showStats(s);
     followServer(s);
   } catch (error) {
-    if (error.code === "unknown_session") return disconnected("The studio ended this session.");
+    if (error.code === "unknown_session") {
+      disconnected("The studio ended this session.");
+      return refreshAccount(); // signed out in another tab, maybe: then the sign-in form shows
+    }
     if (error.code === "not_signed_in") {
       disconnected("You were signed out: sign in again to go on.");
       return refreshAccount();
@@ -223,6 +244,7 @@ async function startCamera() {
     pc.addEventListener("iceconnectionstatechange", lost);
     state.timer = setInterval(refreshStats, STATS_EVERY_MS);
     setStatus("Connected: ready to go live");
+    state.focusNext = ui.goLive; // the button pressed is disabled now: focus goes on
   } catch (error) {
     if (state.sessionId) closeSession(state.sessionId);
     state.pc?.close();
@@ -260,6 +282,7 @@ async function goLive(event) {
     state.live = true;
     state.target = live.destinations[0].name;
     setStatus(record ? "Recording" : "Live");
+    state.focusNext = ui.stop;
     showTarget(record ? `Recording to ${state.target.slice(5)}` : `Streaming to ${state.target}`);
     if (live.notice) showWarnings([live.notice]);
   } catch (error) {
@@ -281,6 +304,7 @@ async function stop() {
     if (sessionId !== state.sessionId) return;
     state.live = false;
     setStatus(`Stopped after ${Math.round(result.streamed_seconds)} s`);
+    state.focusNext = ui.goLive;
     endedTarget();
     refreshAccount(); // minutes left changed
   } catch (error) {
@@ -332,6 +356,12 @@ function followEvents() {
 
 export function startStudio() {
   ui.connect.addEventListener("click", startCamera);
+  ui.stopCamera.addEventListener("click", () => {
+    disconnected("");
+    setStatus("Camera off");
+    state.focusNext = ui.connect;
+    render();
+  });
   ui.showTracking.addEventListener("change", toggleTracking);
   ui.calibrate.addEventListener("click", calibrate);
   ui.form.addEventListener("submit", goLive);

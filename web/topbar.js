@@ -2,7 +2,7 @@
 // and a suspension or warning in force.
 
 import { call } from "./api.js";
-import { $, duration } from "./dom.js";
+import { $, dateText, duration } from "./dom.js";
 import { account, onAccount, refreshAccount, signOut } from "./session.js";
 
 const ui = {
@@ -17,7 +17,7 @@ function showError(message) {
 }
 
 function render(current) {
-  ui.signedIn.hidden = ui.signOut.hidden = !current;
+  ui.signedIn.hidden = ui.signOut.hidden = ui.status.hidden = !current;
   ui.standing.hidden = true;
   if (!current) return;
   ui.who.textContent = current.user.email;
@@ -44,7 +44,7 @@ function standingText(standing) {
   if (suspension) {
     const until = suspension.permanent
       ? "for good"
-      : `until ${new Date(suspension.until).toLocaleString("en-GB", { timeZone: "UTC" })} UTC`;
+      : `until ${dateText(suspension.until, true)}`;
     lines.push(`Streaming is suspended ${until}${suspension.reason ? `: ${suspension.reason}` : ""}.`);
   }
   const warning = standing?.warnings?.[0];
@@ -74,6 +74,8 @@ async function submit(event) {
 export function startTopbar() {
   ui.form.addEventListener("submit", submit);
   ui.signOut.addEventListener("click", async () => {
+    const live = document.body.classList.contains("is-live");
+    if (live && !window.confirm("You are live: signing out ends the stream. Sign out?")) return;
     await signOut();
     ui.status.textContent = "Signed out";
   });
