@@ -251,10 +251,10 @@ def test_a_new_streamer_signs_up_and_sees_the_free_plan(
     expect(page.get_by_role("button", name="Start camera")).to_be_hidden()  # signed out
     expect(page.get_by_role("heading", name="Sign in to stream")).to_be_visible()
     page.get_by_label("E-mail address").fill("newcomer@example.com")
-    page.get_by_label("Password").fill("short")
+    page.get_by_label("Password", exact=True).fill("short")
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("alert")).to_have_text("Choose a password of at least 10 characters")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#who")).to_have_text("newcomer@example.com")
     expect(page.locator("#plan-name")).to_have_text("Free plan")
@@ -263,7 +263,7 @@ def test_a_new_streamer_signs_up_and_sees_the_free_plan(
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     page.get_by_label("E-mail address").fill("newcomer@example.com")
-    page.get_by_label("Password").fill("not the password")
+    page.get_by_label("Password", exact=True).fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("Wrong e-mail address or password")
 

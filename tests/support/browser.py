@@ -120,7 +120,7 @@ def close_tab(page: Page) -> None:
 def sign_in(page: Page, email: str = STREAMER, password: str = PASSWORD) -> None:
     """Fill the sign-in form, as a streamer does."""
     page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#who")).to_have_text(email)
 
@@ -129,7 +129,7 @@ def sign_up(page: Page, studio: StudioProcess, email: str) -> None:
     """Open the studio and create an account (Free plan) in the page, as a newcomer does."""
     page.goto(studio.url)
     page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#who")).to_have_text(email)
 
