@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from control.avatars import allows
@@ -88,16 +88,22 @@ def authorize_start(
                 "at 00:00 UTC",
             )
         end_expired(session, user_id, now)
-        live = session.scalar(
-            select(func.count())
-            .select_from(StreamSession)
-            .where(StreamSession.user_id == user_id, StreamSession.ended_at.is_(None))
+        live = session.scalars(
+            select(StreamSession.destinations).where(
+                StreamSession.user_id == user_id, StreamSession.ended_at.is_(None)
+            )
         )
-        if live >= plan.max_concurrent_streams:
+        # One stream to X and YouTube at once is two streams to the plan (as two OBS
+        # instances would be): every destination counts, across every worker.
+        busy = sum(_destination_count(d) for d in live)
+        wanted = max(1, len(destinations))
+        if busy + wanted > plan.max_concurrent_streams:
+            limit = plan.max_concurrent_streams
             raise StreamRefused(
                 "too_many_streams",
-                f"the {plan.name} plan streams {plan.max_concurrent_streams} at a time: "
-                "stop another stream first",
+                f"the {plan.name} plan streams to {limit} destination{'s' * (limit != 1)} at a "
+                f"time ({busy} live now, {wanted} asked for): stop another stream or choose "
+                "fewer destinations",
             )
         avatar_id = _usable_avatar(session, user_id, plan)
         size, notice = clamp_resolution(width, height, plan)
@@ -115,6 +121,11 @@ def authorize_start(
         )
         session.add(stream)
         return StreamGrant(stream.id, size[0], size[1], left.remaining_s, plan, notice)
+
+
+def _destination_count(destinations: str) -> int:
+    """How many destinations a recorded stream went to (at least one: older rows, tests)."""
+    return max(1, len([d for d in destinations.split(", ") if d]))
 
 
 def _usable_avatar(session: Session, user_id: int, plan: Plan) -> int | None:

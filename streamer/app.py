@@ -146,7 +146,8 @@ class GoLive(BaseModel):
     kind: Literal["rtmp", "record", "saved"]
     server_url: str = Field(default="", max_length=2048)
     stream_key: str = Field(default="", max_length=512, repr=False)
-    destination_id: int | None = None  # with kind "saved"
+    destination_id: int | None = None  # with kind "saved": one
+    destination_ids: list[int] = Field(default=[], max_length=10)  # or several at once
 
 
 class SessionView(BaseModel):
@@ -316,17 +317,20 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post(f"{API}/sessions/{{session_id}}/live")
     async def go_live(session_id: str, body: GoLive, account: SignedIn) -> dict[str, object]:
-        """Go live to the destination; fails within seconds if it does not accept the stream."""
+        """Go live to the destination (or several saved ones at once: the output is encoded once
+        and sent to each); fails within seconds if one does not accept the stream."""
         session = registry.get(session_id, account)
         if body.kind == "saved":
-            if body.destination_id is None:
-                raise InvalidDestination("choose one of your saved destinations")
-            _, url, key = unlock(database, box, account.id, body.destination_id)
-            destination = rtmp_destination(url, key)
+            single = [body.destination_id] if body.destination_id is not None else []
+            ids = list(dict.fromkeys(body.destination_ids or single))  # each once, in order
+            if not ids:
+                raise InvalidDestination("choose one or more of your saved destinations")
+            unlocked = [unlock(database, box, account.id, i) for i in ids]
+            destinations = [rtmp_destination(url, key) for _, url, key in unlocked]
         else:
-            destination = _destination(body, settings, session_id)
+            destinations = [_destination(body, settings, session_id)]
         try:
-            return await session.go_live(destination)
+            return await session.go_live(destinations)
         except (DestinationFailed, CameraSilent, MediaNotConnected) as exc:
             session.last_error = str(exc)
             raise

@@ -265,9 +265,9 @@ class StudioSession:
         self._plan_task = asyncio.create_task(self._watch_plan())
         return add_start_bitrate(self.pc.localDescription.sdp, START_BITRATE_KBPS)
 
-    async def go_live(self, destination: Destination) -> dict[str, Any]:
-        """Start streaming to ``destination``, if the plan allows it now (``StreamRefused``);
-        raises when the destination does not accept the stream."""
+    async def go_live(self, destinations: list[Destination]) -> dict[str, Any]:
+        """Start streaming to ``destinations``, if the plan allows it now (``StreamRefused``);
+        raises when one of them does not accept the stream."""
         async with self._live_lock:
             self.last_error = None
             if self.pipeline.live is not None:
@@ -279,14 +279,14 @@ class StudioSession:
                 self.owner.account.id,
                 s.width,
                 s.height,
-                [destination.display],
+                [d.display for d in destinations],
                 WORKER,
                 utcnow(),
             )
             try:
                 if (grant.width, grant.height) != (s.width, s.height):  # the plan changed
                     await self.pipeline.resize(grant.width, grant.height)
-                live = await self.pipeline.go_live([destination])
+                live = await self.pipeline.go_live(destinations)
             except BaseException as exc:
                 await asyncio.to_thread(end_stream, self._db, grant.stream_id, "failed", utcnow())
                 state = self.pc.connectionState
@@ -301,7 +301,7 @@ class StudioSession:
             self._tracked_at_start = tracking.rate.total if tracking else 0.0
             self._meter_task = asyncio.create_task(self._run_meter(self.meter))
             self._warnings_task = asyncio.create_task(self._push_warnings(self.meter))
-        log.info("session %s live to %s", self.id, destination.display)
+        log.info("session %s live to %s", self.id, ", ".join(d.display for d in destinations))
         self._note_recordings(live)
         return {
             "live": True,

@@ -124,7 +124,7 @@ def test_a_streamer_signs_up_uploads_an_avatar_and_goes_live_with_it(
 
         open_view(page, "Studio")
         studio_view = page.locator('[data-view="studio"]')
-        expect(studio_view.get_by_label("Saved destination")).to_contain_text("Test server")
+        expect(studio_view.get_by_role("checkbox", name="Test server (default)")).to_be_checked()
         expect(studio_view.locator("#look-avatar")).to_have_text("Robot")
         studio_view.get_by_label("Output size").select_option("360p")
         studio_view.get_by_role("button", name="Start camera").click()
@@ -279,7 +279,8 @@ def test_the_studio_goes_live_with_the_chosen_size_look_and_saved_destination(
         page.reload()  # the studio view reads the user's choices when shown
 
         expect(page.get_by_label("Saved", exact=True)).to_be_checked()
-        expect(page.get_by_label("Saved destination")).to_have_value(str(saved.json()["id"]))
+        expect(page.get_by_role("checkbox", name="Test server (default)")).to_be_checked()
+        expect(page.locator("#saved-limit")).to_contain_text("1 destination at a time")
         sizes = page.get_by_label("Output size")
         expect(sizes.locator("option:disabled")).to_have_text(["1080p — Spartan and above"])
         expect(page.locator("#plan-features")).to_contain_text("Hands: off — from Spartan")

@@ -246,7 +246,7 @@ def test_a_dead_workers_stream_ends_by_lease_and_keeps_what_it_streamed(db: Data
     for tick in range(3):  # 30 s streamed, then the worker is killed
         debit(db, stream, tick, 10, T0 + timedelta(seconds=10 * (tick + 1)))
     died = T0 + timedelta(seconds=30)
-    with pytest.raises(StreamRefused, match="1 at a time"):  # its lease still runs
+    with pytest.raises(StreamRefused, match="1 destination at a time"):  # its lease still runs
         authorize_start(db, user_id, 1280, 720, [], "new", died + LEASE - timedelta(seconds=1))
     grant = authorize_start(db, user_id, 1280, 720, [], "new", died + LEASE + timedelta(seconds=1))
     with db.read() as session:
@@ -363,3 +363,15 @@ def test_turning_renewal_off_keeps_the_plan_to_the_end_of_the_period(db: Databas
     assert described["renews_at"] == second_period_end.isoformat() + "Z"
     with db.read() as session:
         assert current_plan(session, user_id, T0 + timedelta(days=100)).id == "zeus"
+
+
+def test_every_destination_counts_towards_the_plans_streams(db: Database) -> None:
+    user_id = new_user(db, plan="spartan")  # two at a time: X and YouTube, say
+    both = authorize_start(db, user_id, 1280, 720, ["rtmps://x/****", "rtmp://yt/****"], "w", T0)
+    with pytest.raises(StreamRefused, match=r"2 destinations at a time \(2 live now") as refused:
+        authorize_start(db, user_id, 1280, 720, ["rtmp://twitch/****"], "w", T0)
+    assert refused.value.code == "too_many_streams"
+    end_stream(db, both.stream_id, "stopped", T0)
+    with pytest.raises(StreamRefused, match=r"3 asked for"):
+        authorize_start(db, user_id, 1280, 720, ["a", "b", "c"], "w", T0)
+    authorize_start(db, user_id, 1280, 720, ["rtmp://twitch/****"], "w", T0)  # room for one

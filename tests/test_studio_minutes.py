@@ -18,6 +18,7 @@ from control.models import StreamSession, Suspension, User
 from control.streams import end_stream
 from tests.support.control import add_stream, change_plan
 from tests.support.media import PictureTrack, ToneTrack, ffprobe, moving_person_frames
+from tests.support.nginx import NginxRtmp
 from tests.support.studio import connect_page, running_studio, sign_up, wait_until
 
 pytestmark = pytest.mark.slow
@@ -271,3 +272,33 @@ async def test_the_streamer_downloads_what_the_session_recorded(settings: Settin
         theirs = await stranger.get(f"/sessions/{page.session_id}/recordings/0")
         assert theirs.status_code == 404
         await page.close()
+
+
+async def test_one_stream_goes_to_several_saved_destinations_within_the_plan(
+    settings: Settings, nginx: NginxRtmp
+) -> None:
+    async with running_studio(settings) as studio, studio.client() as api:
+        await sign_up(api, "multi@example.com", plan="spartan", settings=settings)  # two at once
+        ids = []
+        for key in ("first", "second", "third"):
+            body = {"platform": "custom", "server_url": nginx.url(), "stream_key": key}
+            ids.append((await api.post("/destinations", json=body | {"name": key})).json()["id"])
+        page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
+        live_url = f"/sessions/{page.session_id}/live"
+        three = await api.post(live_url, json={"kind": "saved", "destination_ids": ids})
+        assert three.status_code == 403 and "2 destinations at a time" in three.text
+        two = await api.post(live_url, json={"kind": "saved", "destination_ids": ids[:2]})
+        assert two.status_code == 200, two.text
+        assert len(two.json()["destinations"]) == 2
+
+        async def streamed() -> bool:
+            stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()
+            return stats["live_seconds"] > 1.5
+
+        await wait_until(streamed, timeout=15)
+        await api.post(f"/sessions/{page.session_id}/stop")
+        await page.close()
+    for key in ("first", "second"):  # encoded once, both servers got it whole
+        probe = ffprobe(nginx.recording(key))
+        assert probe.codecs == {"video": "h264", "audio": "aac"} and probe.video_packets > 10
+    assert not (nginx.records / "third.flv").exists()

@@ -16,7 +16,8 @@ const HEIGHTS = { "360p": 360, "480p": 480, "720p": 720, "1080p": 1080 };
 
 const ui = {
   resolution: $("resolution"), resolutionNote: $("resolution-note"), savedChoice: $("saved-choice"),
-  savedFields: $("saved-fields"), saved: $("saved-destination"), noSaved: $("no-saved"),
+  savedFields: $("saved-fields"), saved: $("saved-destinations"), savedLimit: $("saved-limit"),
+  noSaved: $("no-saved"),
   look: $("look"), avatar: $("look-avatar"), background: $("look-background"),
   avatarOnly: $("look-avatar-only"), framing: $("look-framing"), mirror: $("look-mirror"),
   note: $("look-note"), features: $("plan-features"),
@@ -85,12 +86,19 @@ function renderDestinations(items) {
   const any = items.length > 0;
   ui.savedChoice.hidden = !any;
   ui.noSaved.hidden = any;
-  ui.saved.replaceChildren(...items.map((d) => h("option", { value: d.id },
-    `${d.name}${d.is_default ? " (default)" : ""}`)));
+  const checked = new Set(chosenDestinations());
+  const first = checked.size === 0; // nothing picked yet: the default is
+  ui.saved.replaceChildren(...items.map((d) => h("label", { class: "check" },
+    h("input", {
+      type: "checkbox", name: "destination", value: d.id,
+      checked: first ? d.is_default : checked.has(d.id),
+    }),
+    ` ${d.name}${d.is_default ? " (default)" : ""}`)));
+  const limit = account()?.plan.max_concurrent_streams ?? 1;
+  ui.savedLimit.textContent = `The ${account()?.plan.name ?? ""} plan streams to ${limit} destination${limit === 1 ? "" : "s"} at a time; the picture is encoded once for all.`;
   const form = $("destination");
   if (any && form.kind.value === "rtmp" && !$("server-url").value) {
     form.kind.value = "saved"; // one click to go live where they usually do
-    ui.saved.value = items.find((d) => d.is_default)?.id ?? items[0].id;
   }
   if (!any && form.kind.value === "saved") form.kind.value = "rtmp";
   form.dispatchEvent(new Event("change"));
@@ -111,8 +119,8 @@ export function chosenResolution() {
   return ui.resolution.value || null;
 }
 
-export function chosenDestination() {
-  return Number(ui.saved.value) || null;
+export function chosenDestinations() {
+  return [...ui.saved.querySelectorAll("input:checked")].map((box) => Number(box.value));
 }
 
 export function showSaved(visible) {

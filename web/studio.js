@@ -4,7 +4,7 @@ import { call, closeSession } from "./api.js";
 import { $, duration, h } from "./dom.js";
 import { account, onAccount, onEvent, refreshAccount, setAccount } from "./session.js";
 import {
-  chosenDestination, chosenResolution, setConnected, showSaved, startStudioControls,
+  chosenDestinations, chosenResolution, setConnected, showSaved, startStudioControls,
 } from "./studio-controls.js";
 import { connect, openCamera, previewFramesDecoded, stopTracks, waitConnected } from "./webrtc.js";
 
@@ -274,13 +274,13 @@ async function goLive(event) {
     const kind = ui.form.kind.value;
     const body = {
       record: { kind },
-      saved: { kind, destination_id: chosenDestination() },
+      saved: { kind, destination_ids: chosenDestinations() },
       rtmp: { kind, server_url: ui.serverUrl.value, stream_key: ui.streamKey.value },
     }[kind];
     const live = await call("POST", `/sessions/${sessionId}/live`, body);
     if (sessionId !== state.sessionId) return; // the session ended while connecting
     state.live = true;
-    state.target = live.destinations[0].name;
+    state.target = live.destinations.map((d) => d.name).join(", ");
     setStatus(record ? "Recording" : "Live");
     state.focusNext = ui.stop;
     showTarget(record ? `Recording to ${state.target.slice(5)}` : `Streaming to ${state.target}`);
