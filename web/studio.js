@@ -1,7 +1,7 @@
 // The studio page: connect the camera, go live, show what goes out and how it is doing.
 
 import { call, closeSession } from "./api.js";
-import { $, duration, h } from "./dom.js";
+import { $, h } from "./dom.js";
 import { account, onAccount, onEvent, refreshAccount, setAccount } from "./session.js";
 import {
   chosenDestinations, chosenResolution, setConnected, showSaved, startStudioControls,
@@ -115,10 +115,11 @@ function showTrackingStats(t) {
   setStat("tracking_calibrated", t.calibrated ? "yes" : "not yet");
 }
 
-// Minutes left while live: to the second in the last hour, where it matters.
+// Minutes left while live, to the second: a streamer watches it count down.
 function countdown(seconds) {
-  if (seconds >= 3600) return duration(seconds);
-  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  const hours = Math.floor(seconds / 3600);
+  const clock = `${Math.floor((seconds % 3600) / 60)} min ${seconds % 60} s`;
+  return hours ? `${hours} h ${clock}` : clock;
 }
 
 function showStats(s) {
