@@ -24,7 +24,7 @@ from control.accounts import (
     sign_out,
 )
 from control.api_admin import admin_router
-from control.api_deps import SESSION_COOKIE, PageNumber, PerPage, SignedIn
+from control.api_deps import SESSION_COOKIE, PageNumber, PageOnly, PerPage, SignedIn
 from control.api_resources import (
     AvatarSwitched,
     AvatarUploaded,
@@ -200,14 +200,16 @@ def control_router(
         return api_keys.listing(db, account.id, page, per_page)
 
     @router.post("/me/api-keys", status_code=201)
-    async def make_api_key(body: KeyName, account: SignedIn) -> dict[str, Any]:
+    async def make_api_key(body: KeyName, request: Request, account: SignedIn) -> dict[str, Any]:
         """A new API key for scripts (``Authorization: Bearer …``), shown in full only in
-        this answer; 403 on plans without API access."""
+        this answer; 403 on plans without API access. Made on the page only."""
+        signed_in_on_the_page(request)
         return api_keys.create_key(db, account.id, body.name, clock())
 
     @router.delete("/me/api-keys/{key_id}", status_code=204)
-    async def delete_api_key(key_id: int, account: SignedIn) -> None:
-        """Revoke a key: it stops working at once."""
+    async def delete_api_key(key_id: int, request: Request, account: SignedIn) -> None:
+        """Revoke a key: it stops working at once. On the page only."""
+        signed_in_on_the_page(request)
         api_keys.revoke(db, account.id, key_id)
 
     @router.get("/auth/session")
@@ -253,6 +255,13 @@ def control_router(
         return {"plans": [p.to_dict() for p in catalogue().values()]}
 
     return router
+
+
+def signed_in_on_the_page(request: Request) -> None:
+    """Refuse what a leaked API key must not do (make or revoke keys): the page's session
+    cookie is asked for, not a bearer key."""
+    if request.headers.get("authorization") or SESSION_COOKIE not in request.cookies:
+        raise PageOnly("make and delete API keys on the account page, signed in there")
 
 
 def _address(request: Request) -> str:

@@ -17,6 +17,10 @@ from control.db import Database
 SESSION_COOKIE = "vida_session"
 
 
+class PageOnly(PermissionError):
+    """Asked with an API key, but only the signed-in page may do it."""
+
+
 def bearer_token(request: Request) -> str | None:
     """What follows ``Authorization: Bearer`` (scripts send their API key there)."""
     header = request.headers.get("authorization", "")

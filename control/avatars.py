@@ -198,11 +198,18 @@ def mark_ready(db: Database, avatar_id: int, thumbnail: Path) -> None:
 
 
 def mark_failed(db: Database, avatar_id: int, error: str) -> None:
-    """Processing failed; ``error`` tells the user why, in their words."""
+    """Processing failed; ``error`` tells the user why, in their words. The upload and what
+    was made from it are removed: a failed avatar takes no slot, so it must take no disk."""
     with db.write() as session:
         avatar = session.get(Avatar, avatar_id)
-        if avatar is not None:
-            avatar.status, avatar.error = "failed", error[:2000]
+        if avatar is None:
+            return
+        avatar.status, avatar.error = "failed", error[:2000]
+        upload = Path(avatar.file_path) if avatar.source_id is None else None
+    if upload is not None:
+        for path in [upload, *upload.parent.glob(f"{upload.stem}-*")]:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def preview_file(thumbnail: Path) -> Path:

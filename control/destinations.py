@@ -228,11 +228,15 @@ def listing(db: Database, user_id: int, page: int, per_page: int) -> dict[str, A
         return Page([describe(r) for r in rows], page, per_page, total).to_dict()
 
 
-def unlock(db: Database, box: KeyBox, user_id: int, destination_id: int) -> tuple[str, str, str]:
-    """(name, server URL, stream key) of one of the user's destinations, to go live with."""
+def unlock(
+    db: Database, box: KeyBox, user_id: int, destination_id: int
+) -> tuple[str, str, str, int | None]:
+    """(name, server URL, stream key, bit rate in kb/s or None) of one of the user's
+    destinations, to go live with."""
     with db.read() as session:
         row = _owned(session, user_id, destination_id)
-        return row.name, row.server_url, box.open(row.stream_key_encrypted)
+        key = box.open(row.stream_key_encrypted)
+        return row.name, row.server_url, key, row.bitrate_kbps
 
 
 def _make_default(session: Any, user_id: int, row: SavedDestination) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from control.backgrounds import UnknownBackground, stream_setting
 from control.db import Database
+from control.minutes import lock_user
 from control.models import StudioLook
 from control.plans import PlanLacksFeature
 
@@ -61,6 +62,7 @@ def change_look(db: Database, user_id: int, changes: dict[str, Any], now: dateti
     if changes.get("framing") not in (None, *FRAMINGS):
         raise ValueError(f"framing must be one of {', '.join(FRAMINGS)}")
     with db.write() as session:
+        lock_user(session, user_id)  # two tabs saving a first look must not both insert it
         row = session.get(StudioLook, user_id)
         if row is None:
             row = StudioLook(user_id=user_id, mirror=False)

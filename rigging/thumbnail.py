@@ -16,7 +16,7 @@ from rigging.renderer import AvatarRenderer
 from rigging.skeleton import world_matrices
 
 NEUTRAL = SolidColour((214, 217, 222))  # light grey-blue: reads behind dark and light avatars
-SUPERSAMPLE = 2  # render 2× and downscale: clean edges without MSAA support in the GL
+SUPERSAMPLE = 2  # render 2× and downscale: clean edges on llvmpipe too, where MSAA is off
 
 
 def portrait_camera(model: AvatarModel, humanoid: Mapping[str, int] | None = None) -> Camera:

@@ -30,6 +30,7 @@ class Destination:
     kind: str
     server_url: str
     stream_key: str = field(default="", repr=False)
+    bitrate_kbps: int | None = None  # the most video this destination takes (None: any)
 
     @property
     def publish_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from control.accounts import (
     WrongPassword,
 )
 from control.api import control_router
-from control.api_deps import AccountGate, SignedIn
+from control.api_deps import AccountGate, PageOnly, SignedIn
 from control.api_keys import ApiKeyError, UnknownApiKey
 from control.avatars import (
     ActiveFile,
@@ -81,6 +82,7 @@ from streamer.session import (
     SessionRegistry,
     StreamChoices,
     StudioFull,
+    load_look_background,
     parse_background,
 )
 from tracking.tracker import CalibrationError
@@ -104,6 +106,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     AccountError: (422, "invalid_account"),
     PlanError: (422, "unknown_plan"),
     NoSubscription: (409, "no_subscription"),
+    PageOnly: (403, "page_only"),
     AlreadyOnPlan: (409, "already_on_plan"),
     ApiKeyError: (422, "invalid_api_key_request"),
     UnknownApiKey: (404, "unknown_api_key"),
@@ -232,9 +235,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     async def look_changed(user_id: int, look: Look) -> None:
-        background = await asyncio.to_thread(
-            parse_background, look.background or settings.background
-        )
+        background = await asyncio.to_thread(load_look_background, look)
+        if background is None:  # none chosen, or it cannot be read: the studio's own
+            background = await asyncio.to_thread(parse_background, settings.background)
         for session in registry.of_user(user_id):
             session.pipeline.change_look(background, look.framing or settings.framing, look.mirror)
         events.publish(user_id, {"type": "look", **look.to_dict()})
@@ -293,10 +296,12 @@ def create_app(settings: Settings) -> FastAPI:
         """
         with database.read() as db:
             plan = current_plan(db, account.id, utcnow())
+        look = await asyncio.to_thread(look_of, database, account.id, utcnow())
         choices = StreamChoices(
             avatar=active_avatar_file(database, account.id),
-            look=await asyncio.to_thread(look_of, database, account.id, utcnow()),
+            look=look,
             size=OUTPUT_SIZES[offer.resolution] if offer.resolution else None,
+            background=await asyncio.to_thread(load_look_background, look),
         )
         session = registry.create(Owner(account, plan), choices)
         try:
@@ -326,7 +331,10 @@ def create_app(settings: Settings) -> FastAPI:
             if not ids:
                 raise InvalidDestination("choose one or more of your saved destinations")
             unlocked = [unlock(database, box, account.id, i) for i in ids]
-            destinations = [rtmp_destination(url, key) for _, url, key in unlocked]
+            destinations = [
+                dataclasses.replace(rtmp_destination(url, key), bitrate_kbps=kbps)
+                for _, url, key, kbps in unlocked
+            ]
         else:
             destinations = [_destination(body, settings, session_id)]
         try:

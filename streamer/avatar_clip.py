@@ -18,6 +18,15 @@ def write_mp4(frames: Iterable[np.ndarray], fps: int, path: Path) -> None:
     """RGB ``frames`` (all the same even size) at ``fps`` into an MP4 at ``path``, which
     appears whole or not at all. (A file, not memory: faststart rewrites it at the end.)"""
     partial = path.with_name(path.name + ".partial")
+    try:
+        _encode(frames, fps, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(path)
+
+
+def _encode(frames: Iterable[np.ndarray], fps: int, partial: Path) -> None:
     with av.open(str(partial), "w", format="mp4", options={"movflags": "+faststart"}) as container:
         stream = None
         for index, rgb in enumerate(frames):
@@ -32,4 +41,3 @@ def write_mp4(frames: Iterable[np.ndarray], fps: int, path: Path) -> None:
             container.mux(stream.encode(frame))
         if stream is not None:
             container.mux(stream.encode())
-    partial.replace(path)

@@ -19,7 +19,7 @@ from typing import Any
 from control import avatars
 from control.db import Database
 from rigging.autorig import needs_rig, rig_model
-from rigging.avatar import avatar_from_model
+from rigging.avatar import Avatar, avatar_from_model
 from rigging.decimate import decimate
 from rigging.errors import AvatarError
 from rigging.gltf_reader import load_avatar
@@ -159,8 +159,7 @@ class AvatarJobs:
                 )
             )
             progress(0.95)
-            frames = idle_frames(avatar, self._renderer_here(), 256, CLIP_SECONDS, CLIP_FPS)
-            write_mp4(frames, CLIP_FPS, avatars.preview_file(thumbnail))
+            self._film_idle(avatar, avatars.preview_file(thumbnail))
         except (AvatarError, RendererUnavailable) as error:
             reason = str(error)
             if isinstance(error, RendererUnavailable):
@@ -171,6 +170,15 @@ class AvatarJobs:
         avatars.mark_ready(self._db, avatar_id, thumbnail)
         tell("ready", 100)
         log.info("avatar %s is ready (%s)", avatar_id, "rigged by VIDA" if rigged else "as is")
+
+    def _film_idle(self, avatar: Avatar, clip: Path) -> None:
+        """The idle-motion clip is a nicety: without it the card shows the thumbnail, so a
+        failure is logged, never the avatar's failure."""
+        try:
+            frames = idle_frames(avatar, self._renderer_here(), 256, CLIP_SECONDS, CLIP_FPS)
+            write_mp4(frames, CLIP_FPS, clip)
+        except Exception:
+            log.exception("the idle clip of %s could not be made", clip.stem)
 
     def _renderer_here(self) -> AvatarRenderer:
         if self._renderer is None:

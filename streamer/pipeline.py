@@ -165,6 +165,9 @@ class StreamPipeline:
                 "browser may use the camera and that no other app holds it"
             ) from None
         encoder = EncoderSettings.for_output(s.width, s.height, s.fps, x264_preset=s.x264_preset)
+        caps = [d.bitrate_kbps * 1000 for d in destinations if d.bitrate_kbps]
+        if caps:  # encoded once for all: the most that the strictest destination takes
+            encoder = dataclasses.replace(encoder, video_bitrate=min(caps))
         live = LiveOutput(encoder, destinations, s.connect_timeout_s, s.rtmp_retry_delays_s)
         self._live = live  # the clock feeds it from now on, so the relay gets bytes to open with
         try:

@@ -27,6 +27,7 @@ from control.streams import authorize_start, clamp_resolution, end_stream
 from control.subscriptions import current_plan
 from rigging.background import (
     Background,
+    BackgroundError,
     ChromaKey,
     ImageBackground,
     SolidColour,
@@ -95,6 +96,22 @@ class StreamChoices:
     avatar: ActiveFile | None = None
     look: Look = DEFAULT_LOOK
     size: tuple[int, int] | None = None
+    # The look's background, decoded off the event loop (``load_look_background``); None:
+    # the studio's own.
+    background: Background | None = None
+
+
+def load_look_background(look: Look) -> Background | None:
+    """The look's background decoded (slow for a picture: call it in a thread); None when
+    there is none or it cannot be read (moved or damaged): the stream then shows the studio's
+    own background rather than fail to start."""
+    if look.background is None:
+        return None
+    try:
+        return parse_background(look.background)
+    except (BackgroundError, OSError) as error:
+        log.warning("the chosen background cannot be shown (%s): using the studio's", error)
+        return None
 
 
 def pipeline_settings(
@@ -109,6 +126,7 @@ def pipeline_settings(
     if choices.size is not None and choices.size[1] < height:
         width, height = choices.size
     look = choices.look
+    background = choices.background or parse_background(settings.background)
     if plan is not None:
         (width, height), _ = clamp_resolution(width, height, plan)
     tracking = tracking_settings(settings, plan)
@@ -123,10 +141,8 @@ def pipeline_settings(
         audio_lag_s=audio_lag_s,
         rtmp_retry_delays_s=settings.rtmp_retry_delays_s,
         tracking=tracking,
-        scene=scene_settings(settings, plan, choices.avatar, tracking, look),
-        cutout=parse_background(look.background or settings.background)
-        if settings.scene == "cutout"
-        else None,
+        scene=scene_settings(settings, plan, choices.avatar, tracking, look, background),
+        cutout=background if settings.scene == "cutout" else None,
         watermark=plan is None or not plan.white_label,
     )
 
@@ -137,6 +153,7 @@ def scene_settings(
     avatar: ActiveFile | None,
     tracking: TrackingSettings | None,
     look: Look = DEFAULT_LOOK,
+    background: Background | None = None,
 ) -> SceneSettings | None:
     """The avatar the output shows (None: ``VIDA_SCENE`` is ``camera`` or ``cutout``)."""
     if settings.scene != "avatar":
@@ -145,7 +162,7 @@ def scene_settings(
         avatar=avatar.path if avatar else settings.default_avatar,
         avatar_name=avatar.name if avatar else "",
         fallback_avatar=settings.default_avatar,
-        background=parse_background(look.background or settings.background),
+        background=background or parse_background(settings.background),
         framing=(look.framing or settings.framing),  # type: ignore[arg-type]
         mirror=look.mirror,
         watermark=plan is None or not plan.white_label,
@@ -236,6 +253,7 @@ class StudioSession:
         self._warnings_task: asyncio.Task[None] | None = None
         self._resize_task: asyncio.Task[None] | None = None
         self._plan_task: asyncio.Task[None] | None = None
+        self._replaced_live: LiveOutput | None = None  # while a resize restarts the output
         self.recordings: list[Path] = []  # files this session recorded, for their download
         self.meter: MinuteMeter | None = None
         self._cpu_at_start = 0.0
@@ -270,7 +288,7 @@ class StudioSession:
         raises when one of them does not accept the stream."""
         async with self._live_lock:
             self.last_error = None
-            if self.pipeline.live is not None:
+            if self.pipeline.live is not None or self.meter is not None:
                 raise AlreadyLive("this session is already live; stop it first")
             s = self.pipeline.settings
             grant = await asyncio.to_thread(
@@ -313,17 +331,22 @@ class StudioSession:
     async def stop_live(self, reason: str = "stopped") -> dict[str, Any]:
         """Stop streaming (the preview keeps running); returns the seconds streamed."""
         async with self._live_lock:
-            live = self.pipeline.live
-            seconds = await self.pipeline.stop_live()
-            meter, self.meter = self.meter, None
-            if self._meter_task is not None and self._meter_task is not asyncio.current_task():
-                self._meter_task.cancel()
-            if self._warnings_task is not None:
-                self._warnings_task.cancel()
-            if meter is not None:
-                await meter.finish(reason)
-                if live is not None:
-                    await self._record_cost(meter.stream_id, live, seconds)
+            return await self._stop_live_locked(reason)
+
+    async def _stop_live_locked(self, reason: str) -> dict[str, Any]:
+        """Stop streaming; the caller holds ``_live_lock``."""
+        live = self.pipeline.live or self._replaced_live
+        self._replaced_live = None
+        seconds = await self.pipeline.stop_live()
+        meter, self.meter = self.meter, None
+        if self._meter_task is not None and self._meter_task is not asyncio.current_task():
+            self._meter_task.cancel()
+        if self._warnings_task is not None:
+            self._warnings_task.cancel()
+        if meter is not None:
+            await meter.finish(reason)
+            if live is not None:
+                await self._record_cost(meter.stream_id, live, seconds)
         if live is not None:
             log.info("session %s stopped after %.1f s (%s)", self.id, seconds, reason)
         return {"live": False, "streamed_seconds": round(seconds, 2)}
@@ -339,28 +362,28 @@ class StudioSession:
             self.pipeline.tracking.reconfigure(tracking)
         self.pipeline.follow_plan(not self.owner.plan.white_label, retarget_settings(tracking))
         log.info("session %s now follows the %s plan", self.id, plan_id)
-        out = self.pipeline.settings
-        size, notice = clamp_resolution(out.width, out.height, self.owner.plan)
-        if notice is not None:
-            self._resize_task = asyncio.create_task(self._shrink_output(size, notice))
+        if self.meter is not None:
+            self._resize_task = asyncio.create_task(self._shrink_output())
 
-    async def _shrink_output(self, size: tuple[int, int], notice: str) -> None:
-        """Restart the live output at the plan's size, and tell the user's pages why."""
+    async def _shrink_output(self) -> None:
+        """Restart the live output at the plan's size, if it is larger, and tell the user's
+        pages why. All under ``_live_lock``: a Stop or Go live waits for it."""
         async with self._live_lock:
-            if self.meter is None:
-                return  # stopped meanwhile: the next go-live is clamped anyway
+            out = self.pipeline.settings
+            size, notice = clamp_resolution(out.width, out.height, self.owner.plan)
+            if self.meter is None or notice is None:
+                return  # stopped meanwhile (the next go-live is clamped), or small enough
+            self._replaced_live = self.pipeline.live  # for the cost record, if it fails
             try:
                 await self.pipeline.resize(*size)
             except Exception as error:  # the destination refused the restart
-                failed: Exception | None = error
-            else:
-                failed = None
-        if failed is not None:
-            self.last_error = f"the stream could not restart at {size[0]}x{size[1]}: {failed}"
-            log.warning("session %s: %s", self.id, self.last_error)
-            await self.stop_live("failed")
-            self._publish({"type": "stream_ended", "reason": "failed", "message": self.last_error})
-            return
+                self.last_error = f"the stream could not restart at {size[0]}x{size[1]}: {error}"
+                log.warning("session %s: %s", self.id, self.last_error)
+                await self._stop_live_locked("failed")
+                message = self.last_error
+                self._publish({"type": "stream_ended", "reason": "failed", "message": message})
+                return
+            self._replaced_live = None
         live = self.pipeline.live
         if live is not None:
             self._note_recordings(live)
@@ -379,8 +402,11 @@ class StudioSession:
             await asyncio.sleep(self.settings.minute_tick_s)
             if self.meter is not None:
                 continue  # live: every debit brings the plan
-            user_id = self.owner.account.id
-            plan_id = await asyncio.to_thread(self._current_plan_id, user_id)
+            try:
+                plan_id = await asyncio.to_thread(self._current_plan_id, self.owner.account.id)
+            except Exception:  # the database is away a moment: look again at the next tick
+                log.exception("session %s could not read its plan", self.id)
+                continue
             if plan_id != self.owner.plan.id:
                 self._apply_plan(plan_id)
 
@@ -453,6 +479,7 @@ class StudioSession:
             stats["warnings"] = [NOT_CONNECTED_ADVICE.format(state=self.pc.connectionState)]
         meter = self.meter
         if meter is not None:
+            stats["live"] = True  # also while a smaller plan's restart is under way
             stats["minutes_left_s"] = round(meter.left_s())
             if (warning := meter.warning()) is not None:
                 stats["warnings"].append(warning)
@@ -472,8 +499,9 @@ class StudioSession:
             return
         self.closed.set()
         self.end_reason = reason
-        if self._plan_task is not None:
-            self._plan_task.cancel()
+        for task in (self._plan_task, self._resize_task):
+            if task is not None:
+                task.cancel()
         try:
             await self.stop_live("session_closed")
             await self.pipeline.close()

@@ -191,7 +191,8 @@ def test_the_account_page_shows_the_plan_usage_and_api_keys(
         page.get_by_label("Current password").fill("wrong password here")
         page.get_by_label("New password").fill("another long secret")
         page.get_by_role("button", name="Change password").click()
-        expect(page.locator("#account-error")).to_have_text("The current password is not right")
+        note = page.locator(".password-form [role=status]")
+        expect(note).to_have_text("The current password is not right")  # beside the form
         page.get_by_label("Current password").fill(PASSWORD)
         page.get_by_role("button", name="Change password").click()
         expect(page.get_by_role("status").filter(has_text="Password changed")).to_be_visible()
@@ -215,6 +216,7 @@ def test_the_account_page_shows_the_plan_usage_and_api_keys(
         assert answer.ok and answer.json()["user"]["email"] == "subscriber@example.com"
         expect(page.locator(".keys li")).to_contain_text("chat bot")
         assert full_key not in page.locator(".keys").inner_text()  # shown once, above only
+        page.once("dialog", lambda dialog: dialog.accept())  # "Delete the key …?"
         page.get_by_role("button", name="Delete key chat bot").click()
         expect(page.locator("#keys-body")).to_contain_text("No keys yet.")
         assert serious_violations(page) == []

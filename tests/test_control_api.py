@@ -171,6 +171,8 @@ async def test_api_keys_come_with_the_plan_and_stop_with_it(settings: Settings) 
         ) as script:
             me = await script.get("/me")
             assert me.status_code == 200 and me.json()["user"]["email"] == "scripter@example.com"
+            more = await script.post("/me/api-keys", json={"name": "leaked key's own"})
+            assert more.status_code == 403 and more.json()["error"]["code"] == "page_only"
             assert (await page.get("/me/api-keys")).json()["items"][0]["last_used_at"]
             change_plan(settings.database, "scripter@example.com", "free")  # at once
             stopped = await script.get("/me")

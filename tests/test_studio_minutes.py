@@ -280,9 +280,10 @@ async def test_one_stream_goes_to_several_saved_destinations_within_the_plan(
     async with running_studio(settings) as studio, studio.client() as api:
         await sign_up(api, "multi@example.com", plan="spartan", settings=settings)  # two at once
         ids = []
-        for key in ("first", "second", "third"):
+        for key, kbps in (("first", None), ("second", 700), ("third", None)):
             body = {"platform": "custom", "server_url": nginx.url(), "stream_key": key}
-            ids.append((await api.post("/destinations", json=body | {"name": key})).json()["id"])
+            body |= {"name": key, "bitrate_kbps": kbps}
+            ids.append((await api.post("/destinations", json=body)).json()["id"])
         page = await connect_page(api, PictureTrack(moving_person_frames(640, 360, 30)))
         live_url = f"/sessions/{page.session_id}/live"
         three = await api.post(live_url, json={"kind": "saved", "destination_ids": ids})
@@ -290,6 +291,8 @@ async def test_one_stream_goes_to_several_saved_destinations_within_the_plan(
         two = await api.post(live_url, json={"kind": "saved", "destination_ids": ids[:2]})
         assert two.status_code == 200, two.text
         assert len(two.json()["destinations"]) == 2
+        live = studio.registry.find(page.session_id).pipeline.live
+        assert live.settings.video_bitrate == 700_000  # what the stricter one takes, for both
 
         async def streamed() -> bool:
             stats = (await api.get(f"/sessions/{page.session_id}/stats")).json()

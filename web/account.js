@@ -38,6 +38,8 @@ async function load() {
   }
 }
 
+let newKey = null; // a key just made: shown once, above the refreshed list
+
 function fact(term, value) {
   return h("div", {}, h("dt", {}, term), h("dd", {}, value));
 }
@@ -69,13 +71,14 @@ function renderProfile(me) {
 async function changePassword(event, current, fresh, note) {
   event.preventDefault();
   note.textContent = "";
-  showError("");
+  note.classList.remove("error-text");
   try {
     await call("POST", "/me/password", { current_password: current.value, new_password: fresh.value });
     current.value = fresh.value = "";
-    note.textContent = "Password changed. Your other devices were signed out.";
+    note.textContent = "Password changed. Your other devices were signed out (API keys keep working).";
   } catch (error) {
-    showError(error.message);
+    note.textContent = error.message; // beside the form, not at the bottom of the page
+    note.classList.add("error-text");
   }
 }
 
@@ -150,7 +153,10 @@ function renderKeys(me, keys) {
     return;
   }
   const name = h("input", { id: "key-name", type: "text", maxlength: 64, autocomplete: "off", required: true });
-  const shown = h("p", { id: "new-key", class: "new-key", role: "status" });
+  const shown = h("p", { id: "new-key", class: "new-key", role: "status" }, newKey
+    ? ["Copy it now, it is shown only once: ", h("code", {}, newKey)]
+    : []);
+  newKey = null;
   const form = h("form", { class: "inline-form", onsubmit: (event) => makeKey(event, name, shown) },
     h("label", { for: "key-name" }, "Name a new key"), name,
     h("button", { type: "submit", class: "primary" }, "Make key"));
@@ -166,18 +172,22 @@ function renderKeys(me, keys) {
 
 async function makeKey(event, name, shown) {
   event.preventDefault();
+  let made;
   try {
-    const made = await call("POST", "/me/api-keys", { name: name.value });
-    await load();
-    // Shown once, here: only its first characters are kept.
-    document.getElementById("new-key").replaceChildren(
-      "Copy it now, it is shown only once: ", h("code", {}, made.key));
+    made = await call("POST", "/me/api-keys", { name: name.value });
   } catch (error) {
-    showError(error.message);
+    shown.replaceChildren(h("span", { class: "error-text" }, error.message));
+    return;
   }
+  // Shown once, first (only its first characters are kept), then the list is refreshed.
+  newKey = made.key;
+  await load();
 }
 
 async function deleteKey(key) {
+  if (!window.confirm(`Delete the key "${key.name}"? Scripts using it stop working at once.`)) {
+    return;
+  }
   try {
     await call("DELETE", `/me/api-keys/${key.id}`);
     await load();

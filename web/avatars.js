@@ -62,21 +62,28 @@ function thumbnail(avatar, size = 128) {
 
 // The avatar in its idle motion (breathing, blinking): a few seconds made when it was
 // processed, looped, with a pause button (moving pictures must be pausable: WCAG 2.2.2).
+// Kept across renders (progress events re-render the page often): a paused clip stays
+// paused and is not fetched again. Who prefers reduced motion gets it paused.
+const clips = new Map(); // avatar id → its clip element
+
 function moving(avatar) {
+  if (clips.has(avatar.id)) return clips.get(avatar.id);
+  const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   const video = h("video", {
     class: "thumb", src: `/api/v1/avatars/${avatar.id}/preview`, width: 160, height: 160,
     style: "--size:160px", poster: `/api/v1/avatars/${avatar.id}/thumbnail?v=${avatar.status}`,
-    autoplay: true, loop: true, muted: true, playsinline: true,
+    autoplay: !still, loop: true, muted: true, playsinline: true,
     "aria-label": `${avatar.name}, moving as when nothing is tracked`,
   });
   video.muted = true; // the property, not only the attribute, lets every browser autoplay
-  const toggle = h("button", { type: "button", "aria-pressed": "false" }, "Pause");
+  const toggle = h("button", { type: "button" }, still ? "Play" : "Pause");
   toggle.addEventListener("click", () => {
     if (video.paused) video.play(); else video.pause();
     toggle.textContent = video.paused ? "Play" : "Pause";
-    toggle.setAttribute("aria-pressed", String(video.paused));
   });
-  return h("div", { class: "clip" }, video, toggle);
+  const clip = h("div", { class: "clip" }, video, toggle);
+  clips.set(avatar.id, clip);
+  return clip;
 }
 
 // Failed uploads are listed (with why) but hold no slot.

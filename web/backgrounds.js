@@ -181,7 +181,10 @@ async function uploadPicture(event) {
   ui.note.textContent = PICTURE_HINT;
   showUploadError("");
   if (!file) return showUploadError("Choose a PNG or JPEG picture first.");
-  if (!["image/png", "image/jpeg"].includes(file.type)) {
+  // Some systems give no type: then the name says it (the server reads the first bytes).
+  const picture = file.type ? ["image/png", "image/jpeg"].includes(file.type)
+    : /\.(png|jpe?g)$/i.test(file.name);
+  if (!picture) {
     return showUploadError(`${file.name} is not a PNG or JPEG picture.`);
   }
   if (file.size > MAX_IMAGE_MB * 1024 * 1024) {

@@ -101,7 +101,7 @@ function build() {
       "How the studio lists it, e.g. “YouTube main”; empty: the platform's name."),
     h("label", { for: "dest-bitrate" }, "Bitrate in kb/s (optional)"), ui.bitrate,
     h("p", { id: "dest-bitrate-note", class: "hint" },
-      "300 to 51000; empty: the studio picks one for your plan's resolution."),
+      "300 to 51000: the most video bit rate this server takes. With several destinations at once, the lowest applies to all (one encode). Empty: the studio picks one for the resolution."),
     h("label", { class: "check" }, ui.isDefault, "Make it the default"), ui.defaultNote,
     h("div", { class: "actions" }, ui.save, ui.cancel),
     ui.saved, ui.formError);
@@ -156,7 +156,7 @@ async function load() {
 function maskedKey(destination) {
   const hint = destination.stream_key.replace(/^\*+/, "");
   return [
-    h("span", { class: "sr-only" }, "ending in "),
+    h("span", { class: "visually-hidden" }, "ending in "),
     h("span", { "aria-hidden": "true" }, "••••"),
     hint,
   ];
@@ -184,7 +184,8 @@ function renderList() {
 }
 
 // The default checkbox where it cannot be unticked: the first destination is the default
-// whatever it says, and the API has no "no default" (another one takes the place).
+// whatever it says, and a default cannot be unticked, only replaced by making another one
+// the default.
 function renderDefaultChoice() {
   const first = !state.editing && state.loaded && state.items.length === 0;
   const isDefault = Boolean(state.editing?.is_default);

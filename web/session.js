@@ -12,9 +12,17 @@ export function account() {
   return current;
 }
 
-// Ask the server again (after sign-in, a stream's end, a plan change…).
+// Ask the server again (after sign-in, a stream's end, a plan change…). Only the server's
+// "nobody is signed in" signs the page out: a failed request (a network blip, a busy server)
+// keeps what the page knows, so a live stream is not ended by it.
 export async function refreshAccount() {
-  const answer = await call("GET", "/auth/session").catch(() => ({ user: null }));
+  let answer;
+  try {
+    answer = await call("GET", "/auth/session");
+  } catch (error) {
+    if (error.code !== "not_signed_in") return current;
+    answer = { user: null };
+  }
   setAccount(answer.user ? answer : null);
   return current;
 }
@@ -36,7 +44,14 @@ export function onEvent(type, listener) {
   if (source) attach(type);
 }
 
+// Run before signing out, while the session still counts (the studio ends its stream).
+const beforeSignOut = new Set();
+export function onBeforeSignOut(listener) {
+  beforeSignOut.add(listener);
+}
+
 export async function signOut() {
+  for (const listener of beforeSignOut) listener();
   await call("POST", "/auth/logout").catch(() => {});
   setAccount(null);
 }

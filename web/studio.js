@@ -2,7 +2,9 @@
 
 import { call, closeSession } from "./api.js";
 import { $, h } from "./dom.js";
-import { account, onAccount, onEvent, refreshAccount, setAccount } from "./session.js";
+import {
+  account, onAccount, onBeforeSignOut, onEvent, refreshAccount, setAccount,
+} from "./session.js";
 import {
   chosenDestinations, chosenResolution, setConnected, showSaved, startStudioControls,
 } from "./studio-controls.js";
@@ -23,6 +25,7 @@ const state = {
   pc: null, sessionId: null, stream: null, live: false, busy: false, timer: null,
   target: null, failedPolls: 0, calibrating: false,
   focusNext: null, // where focus goes once the page has changed (a pressed button went away)
+  planAsked: null, // the plan a stats reply reported, once the account was asked again
   trackingOff: false, // the server tracks nothing for this session
   toggling: false, // a Show tracking change is on its way: the server's answer is stale
   changes: 0, // Go live, Stop, Show tracking presses: a stats reply asked for before is stale
@@ -133,12 +136,18 @@ function showStats(s) {
   setStat("minutes_left", live(countdown(s.minutes_left_s)));
   const current = account();
   if (s.live && s.minutes_left_s !== undefined && current) {
-    // Counts down in the top bar as it is seen first.
-    setAccount({ ...current, minutes: { ...current.minutes, remaining_s: s.minutes_left_s } });
+    // The top bar counts down too, at the minute (an account update only then).
+    const shown = current.minutes.remaining_s;
+    if (Math.floor(shown / 60) !== Math.floor(s.minutes_left_s / 60) || s.minutes_left_s <= 0) {
+      setAccount({ ...current, minutes: { ...current.minutes, remaining_s: s.minutes_left_s } });
+    }
   }
   showTrackingStats(s.tracking);
   showWarnings(s.warnings);
-  if (s.plan && current && s.plan !== current.plan.id) refreshAccount(); // the plan changed
+  if (s.plan && current && s.plan !== current.plan.id && s.plan !== state.planAsked) {
+    state.planAsked = s.plan; // the plan changed: ask once, not at every poll
+    refreshAccount();
+  }
 }
 
 // The stream ended without Stop: the server is the truth (every destination failed, or a
@@ -369,6 +378,7 @@ export function startStudio() {
   ui.form.addEventListener("change", render);
   ui.stop.addEventListener("click", stop);
   window.addEventListener("pagehide", () => { if (state.sessionId) closeSession(state.sessionId); });
+  onBeforeSignOut(() => { if (state.sessionId) disconnected(""); }); // while it still may
   onAccount((current) => {
     if (!current && state.sessionId) disconnected("");
     render();
