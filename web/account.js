@@ -2,7 +2,7 @@
 // plans side by side, and API keys.
 
 import { call } from "./api.js";
-import { $, dateText, duration, h } from "./dom.js";
+import { $, dateText, duration, fact, h } from "./dom.js";
 import { LIMIT_ROWS, firstPlanWith, plans } from "./plans.js";
 import { onShow } from "./router.js";
 import { account, refreshAccount } from "./session.js";
@@ -10,7 +10,7 @@ import { account, refreshAccount } from "./session.js";
 const ui = {
   profile: $("profile"), plan: $("plan-body"), usage: $("usage-body"), chart: $("usage-chart"),
   plans: $("plans-table"), keys: $("keys-body"), error: $("account-error"),
-  password: document.createElement("form"), // built with the profile
+  password: null, // the password form, built once with the profile
 };
 
 function showError(message) {
@@ -40,16 +40,12 @@ async function load() {
 
 let newKey = null; // a key just made: shown once, above the refreshed list
 
-function fact(term, value) {
-  return h("div", {}, h("dt", {}, term), h("dd", {}, value));
-}
-
 function renderProfile(me) {
   ui.profile.replaceChildren(
     fact("E-mail address", me.user.email),
     fact("Role", me.user.role === "admin" ? "Admin" : "Streamer"),
   );
-  if (ui.password.isConnected) return; // built once: what is being typed stays
+  if (ui.password) return; // built once: what is being typed stays
   const current = h("input", {
     id: "current-password", type: "password", autocomplete: "current-password", required: true,
   });

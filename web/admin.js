@@ -4,7 +4,7 @@
 // action changed is asked for again, so the tables show what the server holds.
 
 import { call } from "./api.js";
-import { $, dateText, duration, h } from "./dom.js";
+import { $, dateText, duration, fact, h } from "./dom.js";
 import { LIMIT_ROWS, knownPlans, planName, plans as planCatalogue } from "./plans.js";
 import { onShow } from "./router.js";
 import { account, onAccount } from "./session.js";
@@ -80,10 +80,6 @@ function headRow(labels) {
 
 function emptyRow(columns, text) {
   return h("tr", {}, h("td", { colspan: columns, class: "empty" }, text));
-}
-
-function fact(term, value) {
-  return h("div", {}, h("dt", {}, term), h("dd", {}, value));
 }
 
 function plural(count, noun) {

@@ -3,7 +3,7 @@
 // tab or device) arrive pushed; nothing polls.
 
 import { call, upload } from "./api.js";
-import { $, dateText, h } from "./dom.js";
+import { $, dateText, h, runAction } from "./dom.js";
 import { planName, plans } from "./plans.js";
 import { onShow } from "./router.js";
 import { account, onEvent, refreshAccount } from "./session.js";
@@ -205,19 +205,13 @@ function statusLine(avatar) {
     STATUS_TEXT[avatar.status] ?? avatar.status);
 }
 
-async function act(work) {
-  state.busy = true;
-  showError("");
-  render();
-  try {
-    await work();
-  } catch (error) {
-    showError(error.message);
-  } finally {
-    state.busy = false;
-    await load();
-  }
-}
+// What runAction needs of this view.
+const view = {
+  setBusy: (busy) => { state.busy = busy; render(); },
+  showError: (message) => showError(message),
+  load: () => load(),
+};
+const act = (work) => runAction(view, work);
 
 async function setActive(avatar) {
   await act(async () => {

@@ -3,7 +3,7 @@
 // in OBS. Choosing one changes running streams at once and every tab hears of it.
 
 import { call, upload } from "./api.js";
-import { $, h } from "./dom.js";
+import { $, h, runAction } from "./dom.js";
 import { planName, plans } from "./plans.js";
 import { onShow } from "./router.js";
 import { onEvent } from "./session.js";
@@ -127,19 +127,13 @@ function tile(background) {
       : null));
 }
 
-async function act(work) {
-  state.busy = true;
-  showError("");
-  render();
-  try {
-    await work();
-  } catch (error) {
-    showError(error.message);
-  } finally {
-    state.busy = false;
-    await load();
-  }
-}
+// What runAction needs of this view.
+const view = {
+  setBusy: (busy) => { state.busy = busy; render(); },
+  showError: (message) => showError(message),
+  load: () => load(),
+};
+const act = (work) => runAction(view, work);
 
 async function choose(id) {
   await act(async () => {

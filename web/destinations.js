@@ -3,7 +3,7 @@
 // answers with their last four characters only, and this page forgets a key once it is saved.
 
 import { call } from "./api.js";
-import { $, h } from "./dom.js";
+import { $, fact, h, runAction } from "./dom.js";
 import { onShow } from "./router.js";
 import { onAccount } from "./session.js";
 
@@ -160,10 +160,6 @@ function maskedKey(destination) {
     h("span", { "aria-hidden": "true" }, "••••"),
     hint,
   ];
-}
-
-function fact(term, ...value) {
-  return h("div", {}, h("dt", {}, term), h("dd", {}, ...value));
 }
 
 function renderList() {
@@ -374,18 +370,7 @@ function setBusy(busy) {
   renderList();
 }
 
-async function act(work) {
-  setBusy(true);
-  showError("");
-  try {
-    await work();
-  } catch (error) {
-    showError(error.message);
-  } finally {
-    setBusy(false);
-    await load();
-  }
-}
+const act = (work) => runAction({ setBusy, showError, load }, work);
 
 function makeDefault(destination) {
   return act(() => call("PATCH", `/destinations/${destination.id}`, { is_default: true }));

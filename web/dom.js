@@ -1,4 +1,4 @@
-// Small DOM helpers: the app is plain modules over the platform, no framework.
+// Small helpers every view uses: the app is plain modules over the platform, no framework.
 
 export const $ = (id) => document.getElementById(id);
 
@@ -16,6 +16,27 @@ export function h(tag, attributes = {}, ...children) {
   }
   element.append(...children.flat().filter((child) => child !== null && child !== false));
   return element;
+}
+
+// One term and its value in a <dl class="facts">.
+export function fact(term, ...value) {
+  return h("div", {}, h("dt", {}, term), h("dd", {}, ...value));
+}
+
+// One user action of a view: its buttons off and its old error cleared, ``work()``, the
+// error shown in words if it failed, then the buttons back and the view reloaded whatever
+// happened. ``view`` has setBusy(flag), showError(text) and load().
+export async function runAction(view, work) {
+  view.setBusy(true);
+  view.showError("");
+  try {
+    await work();
+  } catch (error) {
+    view.showError(error.message);
+  } finally {
+    view.setBusy(false);
+    await view.load();
+  }
 }
 
 // "3 h 20 min", "12 min", "40 s": durations as a streamer reads them.

@@ -15,10 +15,6 @@ export function onShow(view, listener) {
   shownListeners.get(view).add(listener);
 }
 
-export function currentView() {
-  return current;
-}
-
 // Show the view the address asks for (signed out: the sign-in form, whatever it asks).
 export function route() {
   const asked = location.hash.startsWith("#/") ? location.hash.slice(2) : current ?? "studio";

@@ -28,7 +28,7 @@ function render(current) {
   ui.standing.hidden = !ui.standing.textContent;
 }
 
-export function minutesText(minutes) {
+function minutesText(minutes) {
   const resets = new Date(minutes.resets_at).toLocaleDateString("en-GB", {
     weekday: "long", day: "numeric", month: "long", timeZone: "UTC",
   });
